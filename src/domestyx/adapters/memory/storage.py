@@ -1,0 +1,89 @@
+"""In-memory private bucket."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import BinaryIO
+from urllib.parse import quote
+
+import attrs
+
+from domestyx.domain.errors import DependencyUnavailable, NotFound
+from domestyx.ports.storage import SignedUrl, StorageHealth, StoredObject
+
+
+@attrs.define
+class _Blob:
+    data: bytes
+    content_type: str
+    last_modified: datetime | None
+
+
+class InMemoryDocumentStorage:
+    """Dict of key -> bytes; `down` simulates an outage."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, _Blob] = {}
+        self.down = False
+        self._lock = threading.Lock()
+
+    def _check(self) -> None:
+        if self.down:
+            raise DependencyUnavailable("document storage is unavailable", dependency="storage")
+
+    def put(self, key: str, body: BinaryIO, *, size: int, content_type: str) -> None:
+        """Read exactly `size` bytes."""
+        self._check()
+        data = body.read(size)
+        with self._lock:
+            self.objects[key] = _Blob(data, content_type, None)
+
+    def read(self, key: str) -> bytes:
+        """Whole object."""
+        self._check()
+        with self._lock:
+            blob = self.objects.get(key)
+        if blob is None:
+            raise NotFound(f"no object {key}")
+        return blob.data
+
+    def head(self, key: str) -> StoredObject | None:
+        """Metadata."""
+        self._check()
+        with self._lock:
+            blob = self.objects.get(key)
+        if blob is None:
+            return None
+        return StoredObject(key, len(blob.data), blob.last_modified, blob.content_type)
+
+    def delete(self, key: str) -> None:
+        """Idempotent delete."""
+        self._check()
+        with self._lock:
+            self.objects.pop(key, None)
+
+    def list(self, prefix: str) -> Iterator[StoredObject]:
+        """Sorted by key."""
+        self._check()
+        with self._lock:
+            items = sorted((k, b) for k, b in self.objects.items() if k.startswith(prefix))
+        for key, blob in items:
+            yield StoredObject(key, len(blob.data), blob.last_modified, blob.content_type)
+
+    def signed_download_url(
+        self, key: str, *, filename: str, content_type: str, expires_in: timedelta, now: datetime
+    ) -> SignedUrl:
+        """A memory:// URL carrying the same parameters a presigned URL would."""
+        self._check()
+        expires_at = now + expires_in
+        url = (
+            f"memory://bucket/{quote(key)}?expires={int(expires_at.timestamp())}"
+            f"&disposition={quote(f'attachment; filename={filename}')}&type={quote(content_type)}"
+        )
+        return SignedUrl(url=url, expires_at=expires_at)
+
+    def health(self) -> StorageHealth:
+        """Always private."""
+        return StorageHealth(reachable=not self.down, private=True)

@@ -1,0 +1,29 @@
+"""A task queue that records jobs, for domain tests."""
+
+from __future__ import annotations
+
+import threading
+
+from domestyx.domain.errors import DependencyUnavailable
+
+
+class RecordingTaskQueue:
+    """Keeps jobs until a test runs them."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, dict[str, str]]] = []
+        self.down = False
+        self._lock = threading.Lock()
+
+    def enqueue(self, job: str, **ids: str) -> None:
+        """Record a job."""
+        if self.down:
+            raise DependencyUnavailable("the job queue is unavailable", dependency="broker")
+        with self._lock:
+            self.jobs.append((job, ids))
+
+    def take(self) -> list[tuple[str, dict[str, str]]]:
+        """Remove and return every queued job."""
+        with self._lock:
+            jobs, self.jobs = self.jobs, []
+            return jobs

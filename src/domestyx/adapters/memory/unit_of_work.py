@@ -1,0 +1,327 @@
+"""In-memory repositories and unit of work: copies in, copies out, rollback by snapshot."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+import attrs
+
+from domestyx.domain.accounts import Account, AccountStatus, IdentityStatus
+from domestyx.domain.audit import AuditEvent
+from domestyx.domain.delivery import Delivery, DeliveryStatus
+from domestyx.domain.documents import Document, DocumentKind
+from domestyx.domain.errors import Conflict, DependencyUnavailable
+from domestyx.domain.sessions import Principal, RefreshToken, Session
+from domestyx.domain.verification import ReviewEntry, Verification
+
+
+@attrs.define
+class MemoryState:
+    """Every table of the fake database."""
+
+    accounts: dict[str, Account] = attrs.Factory(dict)
+    sessions: dict[str, Session] = attrs.Factory(dict)
+    tokens: dict[str, RefreshToken] = attrs.Factory(dict)
+    deliveries: dict[str, Delivery] = attrs.Factory(dict)
+    documents: dict[str, Document] = attrs.Factory(dict)
+    verifications: dict[str, Verification] = attrs.Factory(dict)
+    entries: list[ReviewEntry] = attrs.Factory(list)
+    audit: list[AuditEvent] = attrs.Factory(list)
+
+
+class _Repo:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+
+class MemoryAccountRepository(_Repo):
+    """Accounts with unique email and phone."""
+
+    def add(self, account: Account) -> None:
+        """Insert."""
+        for other in self._s.accounts.values():
+            if other.email == account.email or other.phone == account.phone:
+                raise Conflict("email or phone already registered")
+        self._s.accounts[account.id] = copy.deepcopy(account)
+
+    def get(self, account_id: str, *, for_update: bool = False) -> Account | None:
+        """By id."""
+        return copy.deepcopy(self._s.accounts.get(account_id))
+
+    def by_email(self, email: str, *, for_update: bool = False) -> Account | None:
+        """By email."""
+        found = [a for a in self._s.accounts.values() if a.email == email]
+        return copy.deepcopy(found[0]) if found else None
+
+    def by_phone(self, phone: str, *, for_update: bool = False) -> Account | None:
+        """By phone."""
+        found = [a for a in self._s.accounts.values() if a.phone == phone]
+        return copy.deepcopy(found[0]) if found else None
+
+    def save(self, account: Account) -> None:
+        """Write back."""
+        self._s.accounts[account.id] = copy.deepcopy(account)
+
+
+class MemorySessionRepository(_Repo):
+    """Sessions and tokens."""
+
+    def add_session(self, session: Session) -> None:
+        """Insert a family."""
+        self._s.sessions[session.id] = copy.deepcopy(session)
+
+    def add_token(self, token: RefreshToken) -> None:
+        """Insert a token; hashes are unique."""
+        if any(t.token_hash == token.token_hash for t in self._s.tokens.values()):
+            raise Conflict("duplicate refresh token")
+        self._s.tokens[token.id] = copy.deepcopy(token)
+
+    def find_token(self, token_hash: str) -> tuple[RefreshToken, Session, Account] | None:
+        """Token, family, account."""
+        for token in self._s.tokens.values():
+            if token.token_hash == token_hash:
+                session = self._s.sessions[token.session_id]
+                account = self._s.accounts[session.account_id]
+                return copy.deepcopy((token, session, account))
+        return None
+
+    def mark_used(self, token_id: str, used_at: datetime, successor_hash: str) -> None:
+        """Rotate."""
+        token = self._s.tokens[token_id]
+        token.used_at, token.successor_hash = used_at, successor_hash
+
+    def get_session(self, session_id: str) -> Session | None:
+        """One family."""
+        return copy.deepcopy(self._s.sessions.get(session_id))
+
+    def revoke(self, session_id: str, at: datetime, reason: str) -> None:
+        """Revoke once."""
+        session = self._s.sessions.get(session_id)
+        if session is not None and session.revoked_at is None:
+            session.revoked_at, session.revoked_reason = at, reason
+
+    def revoke_all(self, account_id: str, at: datetime, reason: str, *, keep: str | None) -> int:
+        """Revoke all but `keep`."""
+        count = 0
+        for session in self._s.sessions.values():
+            if (
+                session.account_id == account_id
+                and session.revoked_at is None
+                and session.id != keep
+            ):
+                session.revoked_at, session.revoked_reason = at, reason
+                count += 1
+        return count
+
+    def live_sessions(self, account_id: str, now: datetime) -> Sequence[Session]:
+        """Live, newest first."""
+        live = [
+            s for s in self._s.sessions.values() if s.account_id == account_id and s.is_live(now)
+        ]
+        return copy.deepcopy(sorted(live, key=lambda s: s.created_at, reverse=True))
+
+    def principal(self, session_id: str, account_id: str, now: datetime) -> Principal | None:
+        """Live session of a live account."""
+        session = self._s.sessions.get(session_id)
+        account = self._s.accounts.get(account_id)
+        if session is None or account is None or session.account_id != account_id:
+            return None
+        if not session.is_live(now) or account.status not in (
+            AccountStatus.PENDING,
+            AccountStatus.ACTIVE,
+        ):
+            return None
+        return Principal(account_id=account_id, role=account.role, session_id=session_id)
+
+
+class MemoryDeliveryRepository(_Repo):
+    """The outbox."""
+
+    def add(self, delivery: Delivery) -> None:
+        """Insert."""
+        self._s.deliveries[delivery.id] = copy.deepcopy(delivery)
+
+    def get(self, delivery_id: str, *, for_update: bool = False) -> Delivery | None:
+        """By id."""
+        return copy.deepcopy(self._s.deliveries.get(delivery_id))
+
+    def by_provider_id(self, provider_id: str) -> Delivery | None:
+        """By provider id."""
+        found = [d for d in self._s.deliveries.values() if d.provider_id == provider_id]
+        return copy.deepcopy(found[0]) if found else None
+
+    def save(self, delivery: Delivery) -> None:
+        """Write back."""
+        self._s.deliveries[delivery.id] = copy.deepcopy(delivery)
+
+    def stale_queued(self, older_than: datetime, limit: int) -> Sequence[Delivery]:
+        """Queued too long."""
+        stale = [
+            d
+            for d in self._s.deliveries.values()
+            if d.status is DeliveryStatus.QUEUED and d.created_at < older_than
+        ]
+        return copy.deepcopy(sorted(stale, key=lambda d: d.created_at)[:limit])
+
+
+class MemoryDocumentRepository(_Repo):
+    """Document versions."""
+
+    def add(self, document: Document) -> None:
+        """Insert; (account, kind, version) and storage keys are unique."""
+        for other in self._s.documents.values():
+            same_version = (other.account_id, other.kind, other.version) == (
+                document.account_id,
+                document.kind,
+                document.version,
+            )
+            if same_version or (document.storage_key and other.storage_key == document.storage_key):
+                raise Conflict("another upload of this document kind is in progress")
+        self._s.documents[document.id] = copy.deepcopy(document)
+
+    def get(self, document_id: str, *, for_update: bool = False) -> Document | None:
+        """By id."""
+        return copy.deepcopy(self._s.documents.get(document_id))
+
+    def for_account(self, account_id: str) -> Sequence[Document]:
+        """Visible, newest first."""
+        docs = [d for d in self._s.documents.values() if d.account_id == account_id and d.visible]
+        return copy.deepcopy(sorted(docs, key=lambda d: (d.uploaded_at, d.version), reverse=True))
+
+    def all_for_account(self, account_id: str) -> Sequence[Document]:
+        """Every version."""
+        docs = [d for d in self._s.documents.values() if d.account_id == account_id]
+        return copy.deepcopy(sorted(docs, key=lambda d: d.uploaded_at))
+
+    def latest(self, account_id: str, kind: DocumentKind) -> Document | None:
+        """Newest version of a kind."""
+        docs = [
+            d for d in self._s.documents.values() if d.account_id == account_id and d.kind == kind
+        ]
+        return copy.deepcopy(max(docs, key=lambda d: d.version)) if docs else None
+
+    def save(self, document: Document) -> None:
+        """Write back."""
+        self._s.documents[document.id] = copy.deepcopy(document)
+
+    def due_for_purge(self, now: datetime, limit: int) -> Sequence[Document]:
+        """Due, not held."""
+        due = [d for d in self._s.documents.values() if d.is_due(now)]
+        return copy.deepcopy(sorted(due, key=lambda d: d.delete_after)[:limit])
+
+    def storage_keys(self) -> Iterator[str]:
+        """Known keys."""
+        return iter([d.storage_key for d in self._s.documents.values() if d.storage_key])
+
+
+class MemoryVerificationRepository(_Repo):
+    """Submissions and history."""
+
+    def add(self, verification: Verification) -> None:
+        """Insert."""
+        self._s.verifications[verification.id] = copy.deepcopy(verification)
+
+    def get(self, verification_id: str, *, for_update: bool = False) -> Verification | None:
+        """By id."""
+        return copy.deepcopy(self._s.verifications.get(verification_id))
+
+    def current(self, account_id: str) -> Verification | None:
+        """Newest of an account."""
+        mine = [v for v in self._s.verifications.values() if v.account_id == account_id]
+        return copy.deepcopy(max(mine, key=lambda v: v.submitted_at)) if mine else None
+
+    def save(self, verification: Verification) -> None:
+        """Write back."""
+        self._s.verifications[verification.id] = copy.deepcopy(verification)
+
+    def queue(self, limit: int) -> Sequence[Verification]:
+        """Waiting or in review, oldest first."""
+        waiting = (IdentityStatus.SUBMITTED, IdentityStatus.IN_REVIEW)
+        queue = [v for v in self._s.verifications.values() if v.status in waiting]
+        return copy.deepcopy(sorted(queue, key=lambda v: v.submitted_at)[:limit])
+
+    def add_entry(self, entry: ReviewEntry) -> None:
+        """Append."""
+        self._s.entries.append(entry)
+
+    def history(self, verification_id: str) -> Sequence[ReviewEntry]:
+        """Oldest first."""
+        return [e for e in self._s.entries if e.verification_id == verification_id]
+
+
+class MemoryAuditLog(_Repo):
+    """Append-only list."""
+
+    def append(self, event: AuditEvent) -> None:
+        """Append."""
+        self._s.audit.append(event)
+
+    def for_account(self, account_id: str, limit: int = 100) -> Sequence[AuditEvent]:
+        """Newest first."""
+        return [e for e in reversed(self._s.audit) if e.account_id == account_id][:limit]
+
+
+class InMemoryUnitOfWork:
+    """Serialises transactions with one lock; restores a snapshot unless committed."""
+
+    def __init__(self, database: InMemoryDatabase) -> None:
+        self._db = database
+        self._snapshot: MemoryState | None = None
+
+    def __enter__(self) -> Self:
+        """Lock and snapshot."""
+        if self._db.down:
+            raise DependencyUnavailable("the database is unavailable", dependency="database")
+        self._db.lock.acquire()
+        self._snapshot = copy.deepcopy(self._db.state)
+        state = self._db.state
+        self.accounts = MemoryAccountRepository(state)
+        self.sessions = MemorySessionRepository(state)
+        self.documents = MemoryDocumentRepository(state)
+        self.verifications = MemoryVerificationRepository(state)
+        self.deliveries = MemoryDeliveryRepository(state)
+        self.audit = MemoryAuditLog(state)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back what was not committed."""
+        try:
+            if self._snapshot is not None:
+                self._db.state = self._snapshot
+        finally:
+            self._snapshot = None
+            self._db.lock.release()
+
+    def commit(self) -> None:
+        """Keep the changes."""
+        if self._db.down:
+            raise DependencyUnavailable("the database is unavailable", dependency="database")
+        self._snapshot = copy.deepcopy(self._db.state)
+
+
+class InMemoryDatabase:
+    """The fake database shared by all units of work; `down` simulates an outage."""
+
+    def __init__(self) -> None:
+        self.state = MemoryState()
+        self.lock = threading.RLock()
+        self.down = False
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        """A fresh unit of work (the UnitOfWorkFactory port)."""
+        return InMemoryUnitOfWork(self)
+
+    def ping(self) -> None:
+        """Readiness."""
+        if self.down:
+            raise DependencyUnavailable("the database is unavailable", dependency="database")

@@ -1,0 +1,126 @@
+"""Sliding-log rate limiter and failure counter in Redis; each decision is one Lua call."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import redis
+
+from domestyx.adapters.redis.client import outage_as_unavailable, run_script
+from domestyx.ports.rate_limiter import FailureTally, RateDecision, RateRule
+
+# Exact sliding window: a sorted set of hit timestamps per key. All rules of a decision are
+# checked first and counted only if every one allows, so a refused request costs nothing.
+# ARGV: now_ms, member, then (limit, window_ms) per key. Returns
+# {0, i, wait_ms} when rule i refuses, or {1, i, remaining, reset_ms} for the tightest rule i.
+_HIT = """
+local now, member, n = tonumber(ARGV[1]), ARGV[2], #KEYS
+local counts, worst, worst_wait = {}, 0, -1
+for i = 1, n do
+  local limit, win = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - win)
+  local c = redis.call('ZCARD', KEYS[i])
+  counts[i] = c
+  if c >= limit then
+    local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+    local wait = win
+    if oldest[2] then wait = tonumber(oldest[2]) + win - now end
+    if wait > worst_wait then worst, worst_wait = i, wait end
+  end
+end
+if worst > 0 then return {0, worst, worst_wait} end
+local tight, tight_rem, tight_reset = 0, nil, 0
+for i = 1, n do
+  local limit, win = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  redis.call('ZADD', KEYS[i], now, member)
+  redis.call('PEXPIRE', KEYS[i], win)
+  local rem = limit - counts[i] - 1
+  if tight_rem == nil or rem < tight_rem then
+    local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+    tight, tight_rem, tight_reset = i, rem, tonumber(oldest[2]) + win - now
+  end
+end
+return {1, tight, tight_rem or 0, tight_reset}
+"""
+_FAIL_ADD = """
+local now, win = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], win)
+return redis.call('ZCARD', KEYS[1])
+"""
+_FAIL_TALLY = """
+local now, win = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+return {redis.call('ZCARD', KEYS[1]), last[2] or false}
+"""
+
+
+def _ms(value: datetime | timedelta) -> int:
+    if isinstance(value, timedelta):
+        return int(value.total_seconds() * 1000)
+    return int(value.timestamp() * 1000)
+
+
+def _s(ms: int) -> int:
+    return max(1, -(-int(ms) // 1000))
+
+
+class RedisRateLimiter:
+    """Keys are namespaced; one EVALSHA per decision whatever the number of rules."""
+
+    def __init__(self, client: redis.Redis, *, prefix: str = "dx:") -> None:
+        self._client = client
+        self._prefix = prefix
+        self._hit = client.register_script(_HIT)
+
+    def hit(self, rules: Sequence[RateRule], *, now: datetime) -> RateDecision:
+        """All-or-nothing decision."""
+        if not rules:
+            return RateDecision(True, 0, 0, 0)
+        keys = [self._prefix + rule.key for rule in rules]
+        args: list[int | str] = [_ms(now), uuid.uuid4().hex]
+        for rule in rules:
+            args += [rule.limit, _ms(rule.window)]
+        result = run_script(self._hit, keys, args)
+        rule = rules[int(result[1]) - 1]
+        if result[0] == 0:
+            wait = _s(result[2])
+            return RateDecision(False, rule.limit, 0, wait, wait, rule.name)
+        return RateDecision(True, rule.limit, int(result[2]), _s(result[3]), 0, rule.name)
+
+    def reset(self, key: str) -> None:
+        """Forget a key."""
+        with outage_as_unavailable():
+            self._client.delete(self._prefix + key)
+
+
+class RedisFailureCounter:
+    """Rolling failure log per key in a sorted set."""
+
+    def __init__(self, client: redis.Redis, *, prefix: str = "dx:fail:") -> None:
+        self._client = client
+        self._prefix = prefix
+        self._add = client.register_script(_FAIL_ADD)
+        self._tally = client.register_script(_FAIL_TALLY)
+
+    def add(self, key: str, *, now: datetime, window: timedelta) -> FailureTally:
+        """Record and count."""
+        count = run_script(
+            self._add, [self._prefix + key], [_ms(now), _ms(window), uuid.uuid4().hex]
+        )
+        return FailureTally(int(count), now)
+
+    def tally(self, key: str, *, now: datetime, window: timedelta) -> FailureTally:
+        """Count only."""
+        count, last = run_script(self._tally, [self._prefix + key], [_ms(now), _ms(window)])
+        last_at = datetime.fromtimestamp(float(last) / 1000, UTC) if last else None
+        return FailureTally(int(count), last_at)
+
+    def clear(self, key: str) -> None:
+        """Forget."""
+        with outage_as_unavailable():
+            self._client.delete(self._prefix + key)

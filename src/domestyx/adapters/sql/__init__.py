@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 (Core) persistence for MySQL/MariaDB and SQLite."""

@@ -1,0 +1,1 @@
+"""Pure domain: models, policies and services that depend only on ports."""

@@ -1,0 +1,271 @@
+"""Registration, password sign-in, password change and account deletion."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import attrs
+
+from domestyx.domain.abuse import Scope
+from domestyx.domain.accounts import SELF_SERVICE_ROLES, Account, AccountStatus, Role
+from domestyx.domain.audit import AuditEventType, Auditor, ClientContext
+from domestyx.domain.contacts import normalize_email, normalize_phone
+from domestyx.domain.delivery import Delivery, Template
+from domestyx.domain.delivery_service import DELIVER_JOB
+from domestyx.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidCredentials,
+    InvalidInput,
+    WeakPassword,
+)
+from domestyx.domain.otp import Channel, Purpose
+from domestyx.domain.sessions import Principal, TokenPair
+from domestyx.ports.rate_limiter import RateRule
+
+if TYPE_CHECKING:
+    from domestyx.domain.codes import CodeService
+    from domestyx.domain.guards import RequestGuard
+    from domestyx.domain.keys import KeyedHasher
+    from domestyx.domain.session_service import SessionService
+    from domestyx.ports.clock import Clock
+    from domestyx.ports.randomness import IdGenerator
+    from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
+    from domestyx.ports.security import PasswordHasher
+    from domestyx.ports.tasks import TaskQueue
+
+_ONE_MINUTE, _ONE_HOUR, _ONE_DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
+
+
+@attrs.frozen
+class PasswordPolicy:
+    """NIST SP 800-63B: at least 8 characters, at most 128, anything printable allowed."""
+
+    min_length: int = 8
+    max_length: int = 128
+
+    def check(self, password: str) -> None:
+        """Raise WeakPassword outside the bounds or for whitespace-only input."""
+        if not self.min_length <= len(password) <= self.max_length or not password.strip():
+            raise WeakPassword(
+                f"password must be {self.min_length} to {self.max_length} characters",
+                field="password",
+            )
+
+
+@attrs.frozen
+class AccountService:
+    """Account lifecycle use cases."""
+
+    uow: UnitOfWorkFactory
+    passwords: PasswordHasher
+    codes: CodeService
+    sessions: SessionService
+    guard: RequestGuard
+    queue: TaskQueue
+    hasher: KeyedHasher
+    ids: IdGenerator
+    clock: Clock
+    auditor: Auditor
+    password_policy: PasswordPolicy = PasswordPolicy()
+    dummy_hash: str = ""
+
+    def register(
+        self, email: str, phone: str, password: str, role: Role, ctx: ClientContext
+    ) -> None:
+        """Create a pending account and email it a code; a taken contact gets a notice instead."""
+        email, phone = normalize_email(email), normalize_phone(phone)
+        self.password_policy.check(password)
+        if role not in SELF_SERVICE_ROLES:
+            raise InvalidInput("role must be worker or employer", field="role")
+        password_hash = self.passwords.hash(password)  # always paid, so timing reveals nothing
+        with self.uow() as uow:
+            existing = uow.accounts.by_email(email) or uow.accounts.by_phone(phone)
+            if existing is None:
+                delivery_id: str | None = self._create(
+                    uow, email, phone, password_hash=password_hash, role=role, ctx=ctx
+                )
+            else:
+                delivery_id = self._notify_owner(uow, existing, ctx)
+            uow.commit()
+        if delivery_id:
+            self.queue.enqueue(DELIVER_JOB, delivery_id=delivery_id)
+
+    def _create(
+        self,
+        uow: UnitOfWork,
+        email: str,
+        phone: str,
+        *,
+        password_hash: str,
+        role: Role,
+        ctx: ClientContext,
+    ) -> str:
+        account = Account(
+            id=self.ids.new_id(),
+            email=email,
+            phone=phone,
+            role=role,
+            password_hash=password_hash,
+            created_at=self.clock.now(),
+        )
+        uow.accounts.add(account)
+        uow.audit.append(
+            self.auditor.event(
+                AuditEventType.REGISTER,
+                account_id=account.id,
+                ip=ctx.ip,
+                role=role.value,
+            )
+        )
+        return self.codes.queue_code(uow, account, Channel.EMAIL, Purpose.VERIFY_EMAIL)
+
+    def _notify_owner(self, uow: UnitOfWork, owner: Account, ctx: ClientContext) -> str | None:
+        uow.audit.append(
+            self.auditor.event(
+                AuditEventType.REGISTER_DUPLICATE,
+                outcome="notified",
+                account_id=owner.id,
+                ip=ctx.ip,
+            )
+        )
+        if owner.status is AccountStatus.DELETED:
+            return None
+        return self.notify(uow, owner, Template.SIGNUP_NOTICE, once_per=_ONE_HOUR)
+
+    def notify(
+        self, uow: UnitOfWork, account: Account, template: Template, *, once_per: timedelta
+    ) -> str | None:
+        """Queue a notice email, at most once per period per account and template."""
+        once = RateRule("notice", f"notice:{template}:{account.id}", 1, once_per)
+        if not self.guard.limiter.hit([once], now=self.clock.now()).allowed:
+            return None
+        now = self.clock.now()
+        delivery = Delivery(
+            id=self.ids.new_id(),
+            channel=Channel.EMAIL,
+            template=template,
+            destination=account.email,
+            created_at=now,
+            expires_at=now + _ONE_DAY,
+            account_id=account.id,
+        )
+        uow.deliveries.add(delivery)
+        return delivery.id
+
+    def login(
+        self, identifier: str, password: str, *, by_phone: bool, ctx: ClientContext
+    ) -> TokenPair:
+        """Password sign-in with lockout; the same refusal whether or not the account exists."""
+        identifier = normalize_phone(identifier) if by_phone else normalize_email(identifier)
+        if len(password) > self.password_policy.max_length:
+            raise InvalidCredentials
+        with self.uow() as uow:
+            account = (
+                uow.accounts.by_phone(identifier) if by_phone else uow.accounts.by_email(identifier)
+            )
+            key = (
+                f"acct:{account.id}" if account else f"id:{self.hasher.digest('login', identifier)}"
+            )
+            self.guard.limit({"login": {Scope.ACCOUNT: key}}, ctx)
+            self.guard.check_lockout(key)
+            matched = self.passwords.verify(
+                account.password_hash if account else self.dummy_hash, password
+            )
+            if account is None or not matched or account.status is AccountStatus.DELETED:
+                self.guard.record_failure(key, ctx, account.id if account else None)
+                uow.audit.append(
+                    self.auditor.event(
+                        AuditEventType.LOGIN_FAILED,
+                        outcome="failed",
+                        account_id=account.id if account else None,
+                        ip=ctx.ip,
+                    )
+                )
+                uow.commit()
+                raise InvalidCredentials
+            self.guard.clear_failures(key)
+            if not account.can_sign_in:
+                raise Forbidden(f"account is {account.status}")
+            if self.passwords.needs_rehash(account.password_hash):
+                account.change_password(self.passwords.hash(password), self.clock.now())
+                uow.accounts.save(account)
+            tokens = self.sessions.start(uow, account, ctx)
+            uow.audit.append(
+                self.auditor.event(
+                    AuditEventType.LOGIN,
+                    account_id=account.id,
+                    ip=ctx.ip,
+                    subject_id=tokens.session_id,
+                )
+            )
+            uow.commit()
+        return tokens
+
+    def me(self, principal: Principal) -> Account:
+        """The caller's account."""
+        with self.uow() as uow:
+            account = uow.accounts.get(principal.account_id)
+        if account is None:
+            raise InvalidCredentials
+        return account
+
+    def change_password(
+        self, principal: Principal, current: str, new: str, ctx: ClientContext
+    ) -> None:
+        """Replace the password and sign out every other session."""
+        self.password_policy.check(new)
+        new_hash = self.passwords.hash(new)
+        with self.uow() as uow:
+            account = uow.accounts.get(principal.account_id, for_update=True)
+            if account is None or not self.passwords.verify(account.password_hash, current):
+                raise InvalidCredentials("the current password is wrong")
+            account.change_password(new_hash, self.clock.now())
+            uow.accounts.save(account)
+            uow.sessions.revoke_all(
+                account.id, self.clock.now(), "password_changed", keep=principal.session_id
+            )
+            uow.audit.append(
+                self.auditor.event(
+                    AuditEventType.PASSWORD_CHANGED,
+                    account_id=account.id,
+                    ip=ctx.ip,
+                )
+            )
+            delivery_id = self.notify(uow, account, Template.PASSWORD_CHANGED, once_per=_ONE_MINUTE)
+            uow.commit()
+        if delivery_id:
+            self.queue.enqueue(DELIVER_JOB, delivery_id=delivery_id)
+
+    def create_staff(self, email: str, phone: str, password: str, role: Role) -> Account:
+        """Operator action (CLI): a verified reviewer or admin account."""
+        if not role.is_staff:
+            raise InvalidInput("staff role must be reviewer or admin", field="role")
+        email, phone = normalize_email(email), normalize_phone(phone)
+        self.password_policy.check(password)
+        now = self.clock.now()
+        account = Account(
+            id=self.ids.new_id(),
+            email=email,
+            phone=phone,
+            role=role,
+            password_hash=self.passwords.hash(password),
+            created_at=now,
+        )
+        account.verify_email(now)
+        account.verify_phone(now)
+        with self.uow() as uow:
+            try:
+                uow.accounts.add(account)
+            except Conflict as exc:
+                raise Conflict("an account with that email or phone exists") from exc
+            uow.audit.append(
+                self.auditor.event(
+                    AuditEventType.ADMIN_CREATED,
+                    account_id=account.id,
+                    role=role.value,
+                )
+            )
+            uow.commit()
+        return account

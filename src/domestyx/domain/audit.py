@@ -1,0 +1,101 @@
+"""Append-only security events: who, what, when, from where, with what outcome; never a secret."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import attrs
+
+if TYPE_CHECKING:
+    from domestyx.ports.clock import Clock
+    from domestyx.ports.randomness import IdGenerator
+
+
+class AuditEventType(enum.StrEnum):
+    """Every kind of event the audit log records."""
+
+    REGISTER = "register"
+    REGISTER_DUPLICATE = "register_duplicate"
+    OTP_SENT = "otp_sent"
+    OTP_SUPPRESSED = "otp_suppressed"
+    OTP_FAILED = "otp_failed"
+    OTP_VERIFIED = "otp_verified"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOCKOUT = "lockout"
+    CAPTCHA_FAILED = "captcha_failed"
+    RATE_LIMITED = "rate_limited"
+    SMS_BREAKER_TRIPPED = "sms_breaker_tripped"
+    TOKEN_REFRESHED = "token_refreshed"  # noqa: S105 - a name, not a secret
+    TOKEN_REUSE = "token_reuse"  # noqa: S105 - a name, not a secret
+    LOGOUT = "logout"
+    SESSION_REVOKED = "session_revoked"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a name, not a secret
+    DELIVERY_FAILED = "delivery_failed"
+    DOCUMENT_UPLOADED = "document_uploaded"
+    DOCUMENT_VIEWED = "document_viewed"
+    DOCUMENT_URL_ISSUED = "document_url_issued"
+    DOCUMENT_DELETED = "document_deleted"
+    DOCUMENT_PURGED = "document_purged"
+    VERIFICATION_SUBMITTED = "verification_submitted"
+    VERIFICATION_CLAIMED = "verification_claimed"
+    VERIFICATION_DECIDED = "verification_decided"
+    ACCOUNT_DELETED = "account_deleted"
+    ADMIN_CREATED = "admin_created"
+
+
+@attrs.frozen
+class AuditEvent:
+    """One security-relevant fact."""
+
+    id: str
+    occurred_at: datetime
+    event: AuditEventType
+    outcome: str = "ok"
+    account_id: str | None = None
+    actor_id: str | None = None
+    ip: str | None = None
+    subject_id: str | None = None
+    details: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class ClientContext:
+    """Who is calling, as far as the edge can tell."""
+
+    ip: str = ""
+    user_agent: str = ""
+
+
+@attrs.frozen
+class Auditor:
+    """Stamps events with an id and the time."""
+
+    ids: IdGenerator
+    clock: Clock
+
+    def event(
+        self,
+        event: AuditEventType,
+        *,
+        outcome: str = "ok",
+        account_id: str | None = None,
+        actor_id: str | None = None,
+        ip: str | None = None,
+        subject_id: str | None = None,
+        **details: str,
+    ) -> AuditEvent:
+        """A new event; `details` must never hold a secret."""
+        return AuditEvent(
+            id=self.ids.new_id(),
+            occurred_at=self.clock.now(),
+            event=event,
+            outcome=outcome,
+            account_id=account_id,
+            actor_id=actor_id,
+            ip=ip or None,
+            subject_id=subject_id,
+            details=details,
+        )

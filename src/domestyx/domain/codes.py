@@ -1,0 +1,212 @@
+"""Sending and checking contact codes, enumeration-safe and guarded against abuse."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import attrs
+
+from domestyx.domain.abuse import Scope
+from domestyx.domain.accounts import Account
+from domestyx.domain.audit import AuditEventType, Auditor, ClientContext
+from domestyx.domain.contacts import normalize_email, normalize_phone
+from domestyx.domain.delivery import Delivery, Template
+from domestyx.domain.delivery_service import DELIVER_JOB
+from domestyx.domain.errors import CodeAttemptsExhausted, InvalidCode, ResendTooSoon
+from domestyx.domain.keys import CodeSealer, KeyedHasher
+from domestyx.domain.otp import Channel, OtpService, OtpSlot, Purpose
+from domestyx.domain.sessions import TokenPair
+
+if TYPE_CHECKING:
+    from domestyx.domain.guards import RequestGuard
+    from domestyx.domain.session_service import SessionService
+    from domestyx.ports.clock import Clock
+    from domestyx.ports.randomness import IdGenerator
+    from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
+    from domestyx.ports.tasks import TaskQueue
+
+log = logging.getLogger("domestyx.codes")
+
+
+@attrs.frozen
+class VerifyResult:
+    """What a successful code proves; tokens only for the login purpose."""
+
+    purpose: Purpose
+    account: Account
+    tokens: TokenPair | None = None
+
+
+def normalize_destination(channel: Channel, destination: str) -> str:
+    """An email for the email channel, an E.164 number for SMS."""
+    return (
+        normalize_email(destination) if channel is Channel.EMAIL else normalize_phone(destination)
+    )
+
+
+def find_by_contact(
+    uow: UnitOfWork, channel: Channel, destination: str, *, for_update: bool = False
+) -> Account | None:
+    """The account owning a contact."""
+    if channel is Channel.EMAIL:
+        return uow.accounts.by_email(destination, for_update=for_update)
+    return uow.accounts.by_phone(destination, for_update=for_update)
+
+
+def _deliverable(account: Account | None, channel: Channel, purpose: Purpose) -> bool:
+    """Whether a code should really go out; callers answer the same either way."""
+    if account is None or not account.can_sign_in:
+        return False
+    if purpose is Purpose.VERIFY_EMAIL:
+        return not account.email_verified
+    if purpose is Purpose.VERIFY_PHONE:
+        # SMS-pumping defence: no SMS to a number until its account proved an email.
+        return account.email_verified and not account.phone_verified
+    return account.email_verified if channel is Channel.EMAIL else account.phone_verified
+
+
+@attrs.frozen
+class CodeService:
+    """otp/send and otp/verify."""
+
+    uow: UnitOfWorkFactory
+    otp: OtpService
+    guard: RequestGuard
+    sessions: SessionService
+    queue: TaskQueue
+    sealer: CodeSealer
+    hasher: KeyedHasher
+    ids: IdGenerator
+    clock: Clock
+    auditor: Auditor
+
+    def send(
+        self, channel: Channel, destination: str, purpose: Purpose, ctx: ClientContext
+    ) -> None:
+        """Issue a code; answers the same whether or not an account owns the destination."""
+        purpose.check_channel(channel)
+        destination = normalize_destination(channel, destination)
+        slot = OtpSlot(purpose, destination)
+        limits = {"otp_send": {Scope.DESTINATION: self.hasher.digest("dest", destination)}}
+        if channel is Channel.SMS:
+            self.guard.policy.sms.check(destination)
+            limits["otp_send_sms"] = {
+                Scope.PREFIX: self.guard.policy.sms.prefix_of(destination),
+                Scope.GLOBAL: "all",
+            }
+        waiting = self.otp.cooldown_remaining(slot)
+        if waiting:
+            raise ResendTooSoon(retry_after=waiting)
+        self.guard.limit(limits, ctx)
+        delivery_id = self._issue(channel, destination, purpose, slot, ctx)
+        if delivery_id is not None:
+            self.queue.enqueue(DELIVER_JOB, delivery_id=delivery_id)
+
+    def queue_code(
+        self, uow: UnitOfWork, account: Account, channel: Channel, purpose: Purpose
+    ) -> str:
+        """Inside the caller's transaction: issue a code for a known account and queue it."""
+        destination = account.email if channel is Channel.EMAIL else account.phone
+        issued = self.otp.issue(OtpSlot(purpose, destination), account.id)
+        delivery = Delivery(
+            id=self.ids.new_id(),
+            channel=channel,
+            template=Template.OTP,
+            destination=destination,
+            created_at=self.clock.now(),
+            expires_at=issued.expires_at,
+            account_id=account.id,
+            purpose=purpose.value,
+        )
+        delivery.sealed_code = self.sealer.seal(issued.code, delivery.id)
+        uow.deliveries.add(delivery)
+        return delivery.id
+
+    def _issue(
+        self,
+        channel: Channel,
+        destination: str,
+        purpose: Purpose,
+        slot: OtpSlot,
+        ctx: ClientContext,
+    ) -> str | None:
+        with self.uow() as uow:
+            account = find_by_contact(uow, channel, destination)
+            if _deliverable(account, channel, purpose):
+                assert account is not None  # noqa: S101 - narrowed by _deliverable
+                delivery_id: str | None = self.queue_code(uow, account, channel, purpose)
+                event = AuditEventType.OTP_SENT
+            else:
+                # Same cooldown and counters as a real send, so the answer reveals nothing.
+                self.otp.issue(slot, None)
+                delivery_id, event = None, AuditEventType.OTP_SUPPRESSED
+            uow.audit.append(
+                self.auditor.event(
+                    event,
+                    account_id=account.id if account else None,
+                    ip=ctx.ip,
+                    subject_id=delivery_id,
+                    channel=channel.value,
+                    purpose=purpose.value,
+                )
+            )
+            uow.commit()
+        return delivery_id
+
+    def verify(
+        self, channel: Channel, destination: str, purpose: Purpose, code: str, ctx: ClientContext
+    ) -> VerifyResult:
+        """Check a code; failures count toward the per-code cap and the account lockout."""
+        purpose.check_channel(channel)
+        destination = normalize_destination(channel, destination)
+        self.guard.limit({"otp_verify": {}}, ctx)
+        slot = OtpSlot(purpose, destination)
+        with self.uow() as uow:
+            # Locked: a concurrent email and phone proof must not overwrite each other.
+            account = find_by_contact(uow, channel, destination, for_update=True)
+            lock_key = f"acct:{account.id}" if account else f"dest:{slot.key(self.hasher)}"
+            self.guard.check_lockout(lock_key)
+            try:
+                bound = self.otp.verify(slot, code)
+                if account is None or bound != account.id:
+                    raise InvalidCode
+            except (InvalidCode, CodeAttemptsExhausted):
+                self.guard.record_failure(lock_key, ctx, account.id if account else None)
+                uow.audit.append(
+                    self.auditor.event(
+                        AuditEventType.OTP_FAILED,
+                        outcome="failed",
+                        account_id=account.id if account else None,
+                        ip=ctx.ip,
+                        purpose=purpose.value,
+                    )
+                )
+                uow.commit()
+                raise
+            self.guard.clear_failures(lock_key)
+            return self._apply(uow, account, purpose, ctx)
+
+    def _apply(
+        self, uow: UnitOfWork, account: Account, purpose: Purpose, ctx: ClientContext
+    ) -> VerifyResult:
+        now = self.clock.now()
+        tokens = None
+        if purpose is Purpose.VERIFY_EMAIL:
+            account.verify_email(now)
+            uow.accounts.save(account)
+        elif purpose is Purpose.VERIFY_PHONE:
+            account.verify_phone(now)
+            uow.accounts.save(account)
+        else:
+            tokens = self.sessions.start(uow, account, ctx)
+        uow.audit.append(
+            self.auditor.event(
+                AuditEventType.OTP_VERIFIED,
+                account_id=account.id,
+                ip=ctx.ip,
+                purpose=purpose.value,
+            )
+        )
+        uow.commit()
+        return VerifyResult(purpose=purpose, account=account, tokens=tokens)

@@ -1,0 +1,230 @@
+"""Persistence: repositories in domain words, grouped in one unit of work per transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
+
+from domestyx.domain.accounts import Account
+from domestyx.domain.audit import AuditEvent
+from domestyx.domain.delivery import Delivery
+from domestyx.domain.documents import Document, DocumentKind
+from domestyx.domain.sessions import Principal, RefreshToken, Session
+from domestyx.domain.verification import ReviewEntry, Verification
+
+
+class AccountRepository(Protocol):
+    """Accounts by id, email or phone."""
+
+    def add(self, account: Account) -> None:
+        """Insert; raise Conflict when the email or phone is taken."""
+        ...
+
+    def get(self, account_id: str, *, for_update: bool = False) -> Account | None:
+        """One account, optionally locked for the transaction."""
+        ...
+
+    def by_email(self, email: str, *, for_update: bool = False) -> Account | None:
+        """The account owning a normalised email."""
+        ...
+
+    def by_phone(self, phone: str, *, for_update: bool = False) -> Account | None:
+        """The account owning an E.164 phone."""
+        ...
+
+    def save(self, account: Account) -> None:
+        """Write back a changed account."""
+        ...
+
+
+class SessionRepository(Protocol):
+    """Sessions and their refresh-token chains."""
+
+    def add_session(self, session: Session) -> None:
+        """Insert a new family."""
+        ...
+
+    def add_token(self, token: RefreshToken) -> None:
+        """Insert one refresh token."""
+        ...
+
+    def find_token(self, token_hash: str) -> tuple[RefreshToken, Session, Account] | None:
+        """The token with its family and account, locked for rotation, in one statement."""
+        ...
+
+    def mark_used(self, token_id: str, used_at: datetime, successor_hash: str) -> None:
+        """Record that a token was rotated into its successor."""
+        ...
+
+    def get_session(self, session_id: str) -> Session | None:
+        """One family."""
+        ...
+
+    def revoke(self, session_id: str, at: datetime, reason: str) -> None:
+        """Revoke one family (idempotent)."""
+        ...
+
+    def revoke_all(self, account_id: str, at: datetime, reason: str, *, keep: str | None) -> int:
+        """Revoke every live family of an account except `keep`; return how many."""
+        ...
+
+    def live_sessions(self, account_id: str, now: datetime) -> Sequence[Session]:
+        """The account's families that are neither revoked nor expired, newest first."""
+        ...
+
+    def principal(self, session_id: str, account_id: str, now: datetime) -> Principal | None:
+        """The caller behind an access token if its session and account are still live."""
+        ...
+
+
+class DocumentRepository(Protocol):
+    """Document versions."""
+
+    def add(self, document: Document) -> None:
+        """Insert one version."""
+        ...
+
+    def get(self, document_id: str, *, for_update: bool = False) -> Document | None:
+        """One version by id, any owner."""
+        ...
+
+    def for_account(self, account_id: str) -> Sequence[Document]:
+        """The account's visible documents, newest first."""
+        ...
+
+    def latest(self, account_id: str, kind: DocumentKind) -> Document | None:
+        """The newest version of a kind, whatever its status."""
+        ...
+
+    def save(self, document: Document) -> None:
+        """Write back a changed version."""
+        ...
+
+    def due_for_purge(self, now: datetime, limit: int) -> Sequence[Document]:
+        """Versions past retention and not held."""
+        ...
+
+    def all_for_account(self, account_id: str) -> Sequence[Document]:
+        """Every version of an account, including deleted ones."""
+        ...
+
+    def storage_keys(self) -> Iterator[str]:
+        """Every key the database believes is in storage."""
+        ...
+
+
+class VerificationRepository(Protocol):
+    """Identity review submissions and their history."""
+
+    def add(self, verification: Verification) -> None:
+        """Insert a submission and its document list."""
+        ...
+
+    def get(self, verification_id: str, *, for_update: bool = False) -> Verification | None:
+        """One submission."""
+        ...
+
+    def current(self, account_id: str) -> Verification | None:
+        """The account's newest submission."""
+        ...
+
+    def save(self, verification: Verification) -> None:
+        """Write back a changed submission."""
+        ...
+
+    def queue(self, limit: int) -> Sequence[Verification]:
+        """Submissions waiting for or under review, oldest first."""
+        ...
+
+    def add_entry(self, entry: ReviewEntry) -> None:
+        """Append to the decision history."""
+        ...
+
+    def history(self, verification_id: str) -> Sequence[ReviewEntry]:
+        """The decision history, oldest first."""
+        ...
+
+
+class DeliveryRepository(Protocol):
+    """The outbox of email and SMS."""
+
+    def add(self, delivery: Delivery) -> None:
+        """Insert a queued message."""
+        ...
+
+    def get(self, delivery_id: str, *, for_update: bool = False) -> Delivery | None:
+        """One message."""
+        ...
+
+    def by_provider_id(self, provider_id: str) -> Delivery | None:
+        """The message a provider callback talks about."""
+        ...
+
+    def save(self, delivery: Delivery) -> None:
+        """Write back a changed message."""
+        ...
+
+    def stale_queued(self, older_than: datetime, limit: int) -> Sequence[Delivery]:
+        """Queued messages nobody picked up (their enqueue was lost)."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Append-only security events."""
+
+    def append(self, event: AuditEvent) -> None:
+        """Record one event."""
+        ...
+
+    def for_account(self, account_id: str, limit: int = 100) -> Sequence[AuditEvent]:
+        """An account's newest events first."""
+        ...
+
+
+@runtime_checkable
+class UnitOfWork(Protocol):
+    """One transaction over every repository; leaving without commit rolls back."""
+
+    accounts: AccountRepository
+    sessions: SessionRepository
+    documents: DocumentRepository
+    verifications: VerificationRepository
+    deliveries: DeliveryRepository
+    audit: AuditLog
+
+    def __enter__(self) -> Self:
+        """Begin."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    def commit(self) -> None:
+        """Make the transaction durable."""
+        ...
+
+
+@runtime_checkable
+class UnitOfWorkFactory(Protocol):
+    """Opens a fresh unit of work; safe to share across threads."""
+
+    def __call__(self) -> UnitOfWork:
+        """A new, not yet begun, unit of work."""
+        ...
+
+
+@runtime_checkable
+class DatabaseHealth(Protocol):
+    """Readiness probe for the database."""
+
+    def ping(self) -> None:
+        """Raise when the database does not answer."""
+        ...

@@ -1,0 +1,71 @@
+"""Private object storage for documents and backups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import BinaryIO, Protocol, runtime_checkable
+
+import attrs
+
+
+@attrs.frozen
+class StoredObject:
+    """What storage knows about one object."""
+
+    key: str
+    size: int
+    last_modified: datetime | None = None
+    content_type: str | None = None
+
+
+@attrs.frozen
+class SignedUrl:
+    """A short-lived download link."""
+
+    url: str
+    expires_at: datetime
+
+
+@attrs.frozen
+class StorageHealth:
+    """Reachability and privacy of the bucket."""
+
+    reachable: bool
+    private: bool
+    detail: str = ""
+
+
+@runtime_checkable
+class DocumentStorage(Protocol):
+    """A private bucket; keys are chosen by the service, never by users."""
+
+    def put(self, key: str, body: BinaryIO, *, size: int, content_type: str) -> None:
+        """Store `size` bytes read from `body` (streamed, not buffered whole)."""
+        ...
+
+    def read(self, key: str) -> bytes:
+        """Fetch a whole (small) object such as a backup; raise NotFound if absent."""
+        ...
+
+    def head(self, key: str) -> StoredObject | None:
+        """Metadata of an object, or None if absent."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove an object; absent objects are not an error."""
+        ...
+
+    def list(self, prefix: str) -> Iterator[StoredObject]:
+        """Every object under a prefix."""
+        ...
+
+    def signed_download_url(
+        self, key: str, *, filename: str, content_type: str, expires_in: timedelta, now: datetime
+    ) -> SignedUrl:
+        """A GET link that expires and makes the browser save the file as an attachment."""
+        ...
+
+    def health(self) -> StorageHealth:
+        """Whether the bucket answers and refuses anonymous reads."""
+        ...

@@ -1,0 +1,120 @@
+"""RateLimiter and FailureCounter contract: fake and Redis agree, and never over-admit."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from domestyx.adapters.memory.clock import ManualClock
+from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter, InMemoryRateLimiter
+from domestyx.ports.rate_limiter import FailureCounter, RateLimiter, RateRule
+
+MINUTE = timedelta(minutes=1)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limiter(request: pytest.FixtureRequest) -> RateLimiter:
+    """Each implementation."""
+    if request.param == "memory":
+        return InMemoryRateLimiter()
+    from domestyx.adapters.redis.rate_limiter import RedisRateLimiter
+
+    return RedisRateLimiter(request.getfixturevalue("redis_client"))
+
+
+@pytest.fixture(params=["memory", "redis"])
+def failures(request: pytest.FixtureRequest) -> FailureCounter:
+    """Each implementation."""
+    if request.param == "memory":
+        return InMemoryFailureCounter()
+    from domestyx.adapters.redis.rate_limiter import RedisFailureCounter
+
+    return RedisFailureCounter(request.getfixturevalue("redis_client"))
+
+
+def rule(key: str = "k", limit: int = 3, window: timedelta = MINUTE) -> RateRule:
+    return RateRule(name=f"r.{key}", key=key, limit=limit, window=window)
+
+
+class TestRateLimiterContract:
+    def test_allows_up_to_the_limit_then_refuses(self, limiter: RateLimiter, clock: ManualClock) -> None:
+        verdicts = [limiter.hit([rule()], now=clock.now()).allowed for _ in range(5)]
+        assert verdicts == [True, True, True, False, False]
+
+    def test_remaining_counts_down(self, limiter: RateLimiter, clock: ManualClock) -> None:
+        remaining = [limiter.hit([rule()], now=clock.now()).remaining for _ in range(3)]
+        assert remaining == [2, 1, 0]
+
+    def test_refusal_says_when_to_retry(self, limiter: RateLimiter, clock: ManualClock) -> None:
+        limiter.hit([rule(limit=1)], now=clock.now())
+        clock.advance(20)
+        decision = limiter.hit([rule(limit=1)], now=clock.now())
+        assert not decision.allowed
+        assert decision.retry_after == 40
+        assert decision.rule == "r.k"
+
+    def test_window_slides(self, limiter: RateLimiter, clock: ManualClock) -> None:
+        limiter.hit([rule(limit=2)], now=clock.now())
+        clock.advance(30)
+        limiter.hit([rule(limit=2)], now=clock.now())
+        clock.advance(31)  # the first hit has left the window, the second has not
+        assert limiter.hit([rule(limit=2)], now=clock.now()).allowed
+        assert not limiter.hit([rule(limit=2)], now=clock.now()).allowed
+
+    def test_refused_decision_counts_on_no_rule(self, limiter: RateLimiter, clock: ManualClock) -> None:
+        limiter.hit([rule("full", limit=1)], now=clock.now())
+        for _ in range(3):
+            assert not limiter.hit([rule("open", limit=2), rule("full", limit=1)], now=clock.now()).allowed
+        assert limiter.hit([rule("open", limit=2)], now=clock.now()).remaining == 1
+
+    def test_tightest_rule_describes_an_allowed_decision(self, limiter: RateLimiter, clock: ManualClock) -> None:
+        decision = limiter.hit([rule("wide", limit=100), rule("narrow", limit=2)], now=clock.now())
+        assert (decision.rule, decision.limit, decision.remaining) == ("r.narrow", 2, 1)
+
+    def test_keys_are_independent(self, limiter: RateLimiter, clock: ManualClock) -> None:
+        limiter.hit([rule("a", limit=1)], now=clock.now())
+        assert limiter.hit([rule("b", limit=1)], now=clock.now()).allowed
+
+    def test_reset_forgets(self, limiter: RateLimiter, clock: ManualClock) -> None:
+        limiter.hit([rule(limit=1)], now=clock.now())
+        limiter.reset("k")
+        assert limiter.hit([rule(limit=1)], now=clock.now()).allowed
+
+    def test_concurrent_callers_never_exceed_the_limit(self, limiter: RateLimiter, clock: ManualClock) -> None:
+        allowed: list[bool] = []
+        lock = threading.Lock()
+
+        def worker() -> None:
+            for _ in range(25):
+                verdict = limiter.hit([rule("hot", limit=37)], now=clock.now()).allowed
+                with lock:
+                    allowed.append(verdict)
+
+        threads = [threading.Thread(target=worker) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert allowed.count(True) == 37
+        assert len(allowed) == 200
+
+
+class TestFailureCounterContract:
+    def test_counts_inside_the_window(self, failures: FailureCounter, clock: ManualClock) -> None:
+        for _ in range(3):
+            failures.add("acct", now=clock.now(), window=MINUTE)
+        tally = failures.tally("acct", now=clock.now(), window=MINUTE)
+        assert tally.count == 3
+        assert tally.last_at == clock.now()
+
+    def test_old_failures_roll_off(self, failures: FailureCounter, clock: ManualClock) -> None:
+        failures.add("acct", now=clock.now(), window=MINUTE)
+        clock.advance(61)
+        assert failures.tally("acct", now=clock.now(), window=MINUTE).count == 0
+
+    def test_clear_resets(self, failures: FailureCounter, clock: ManualClock) -> None:
+        failures.add("acct", now=clock.now(), window=MINUTE)
+        failures.clear("acct")
+        assert failures.tally("acct", now=clock.now(), window=MINUTE).last_at is None
