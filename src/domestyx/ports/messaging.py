@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from domestyx.domain.delivery import EmailMessage, ProviderReceipt, SmsMessage
+import attrs
+
+from domestyx.domain.delivery import DeliveryStatus, EmailMessage, ProviderReceipt, SmsMessage
 
 
 @runtime_checkable
@@ -27,4 +30,22 @@ class SmsSender(Protocol):
 
     def find_sent(self, message: SmsMessage, *, since: datetime) -> ProviderReceipt | None:
         """Ask the provider whether this exact message was already accepted (crash recovery)."""
+        ...
+
+
+@attrs.frozen
+class DeliveryUpdate:
+    """A provider's word on one message: delivered, bounced, failed..."""
+
+    provider_id: str
+    status: DeliveryStatus
+    error_code: str | None = None
+
+
+@runtime_checkable
+class DeliveryWebhook(Protocol):
+    """Authenticates and reads a provider's delivery callback."""
+
+    def parse(self, *, url: str, headers: Mapping[str, str], body: bytes) -> list[DeliveryUpdate]:
+        """The updates in a callback; raise InvalidSignature unless it is signed by the provider."""
         ...
