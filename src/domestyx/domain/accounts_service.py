@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from domestyx.ports.security import PasswordHasher
     from domestyx.ports.tasks import TaskQueue
 
+ERASE_JOB = "erase_account"
 _ONE_MINUTE, _ONE_HOUR, _ONE_DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
 
@@ -237,6 +238,26 @@ class AccountService:
             uow.commit()
         if delivery_id:
             self.queue.enqueue(DELIVER_JOB, delivery_id=delivery_id)
+
+    def delete_account(self, principal: Principal, ctx: ClientContext) -> None:
+        """Close the account, sign it out everywhere, drop its contact data, erase documents."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            account = uow.accounts.get(principal.account_id, for_update=True)
+            if account is None:
+                raise InvalidCredentials
+            account.delete(now)
+            # Erasure (GDPR Art. 17): the contacts go; the id stays for the audit trail.
+            account.email = f"deleted-{account.id}@invalid.domestyx"
+            account.phone = "+000" + account.id[:12]
+            account.password_hash = "!"
+            uow.accounts.save(account)
+            uow.sessions.revoke_all(account.id, now, "account_deleted", keep=None)
+            uow.audit.append(self.auditor.event(
+                AuditEventType.ACCOUNT_DELETED, account_id=account.id, ip=ctx.ip,
+            ))  # fmt: skip
+            uow.commit()
+        self.queue.enqueue(ERASE_JOB, account_id=principal.account_id)
 
     def create_staff(self, email: str, phone: str, password: str, role: Role) -> Account:
         """Operator action (CLI): a verified reviewer or admin account."""

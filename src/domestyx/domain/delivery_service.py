@@ -27,7 +27,6 @@ from domestyx.domain.templates import MessageTemplates
 if TYPE_CHECKING:
     from domestyx.ports.clock import Clock
     from domestyx.ports.messaging import EmailSender, SmsSender
-    from domestyx.ports.monitoring import ErrorReporter
     from domestyx.ports.repositories import UnitOfWorkFactory
     from domestyx.ports.tasks import TaskQueue
 
@@ -48,7 +47,6 @@ class DeliveryService:
     sealer: CodeSealer
     clock: Clock
     auditor: Auditor
-    reporter: ErrorReporter
     templates: MessageTemplates = MessageTemplates()
 
     def deliver(self, delivery_id: str) -> DeliveryStatus:
@@ -133,11 +131,8 @@ class DeliveryService:
         log.warning("delivery failed permanently", extra={"delivery_id": delivery_id, "code": code})
 
     def give_up(self, delivery_id: str, reason: str) -> None:
-        """Retries are exhausted: record it and tell on-call once."""
+        """Retries are exhausted: record it (the worker reports the dead letter once)."""
         self._fail(delivery_id, reason)
-        self.reporter.capture_message(
-            "delivery dead-lettered", level="error", delivery_id=delivery_id, reason=reason
-        )
 
     def record_status(
         self, provider_id: str, status: DeliveryStatus, error_code: str | None

@@ -16,6 +16,7 @@ class TestSecretCaptchaVerifier:
     """Behaves as siteverify does for a test secret: only the dummy token can pass."""
 
     __test__ = False  # not a pytest class
+    SECRETS = frozenset({ALWAYS_PASS, ALWAYS_FAIL, ALREADY_SPENT})
 
     def __init__(self, secret: str = ALWAYS_PASS, *, hostname: str = "localhost") -> None:
         if secret not in (ALWAYS_PASS, ALWAYS_FAIL, ALREADY_SPENT):

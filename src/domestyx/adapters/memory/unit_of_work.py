@@ -18,6 +18,14 @@ from domestyx.domain.documents import Document, DocumentKind
 from domestyx.domain.errors import Conflict, DependencyUnavailable
 from domestyx.domain.sessions import Principal, RefreshToken, Session
 from domestyx.domain.verification import ReviewEntry, Verification
+from domestyx.ports.repositories import (
+    AccountRepository,
+    AuditLog,
+    DeliveryRepository,
+    DocumentRepository,
+    SessionRepository,
+    VerificationRepository,
+)
 
 
 @attrs.define
@@ -268,6 +276,13 @@ class MemoryAuditLog(_Repo):
 
 class InMemoryUnitOfWork:
     """Serialises transactions with one lock; restores a snapshot unless committed."""
+
+    accounts: AccountRepository
+    sessions: SessionRepository
+    documents: DocumentRepository
+    verifications: VerificationRepository
+    deliveries: DeliveryRepository
+    audit: AuditLog
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._db = database

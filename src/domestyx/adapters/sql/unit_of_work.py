@@ -17,10 +17,25 @@ from domestyx.adapters.sql.repositories import (
     SqlVerificationRepository,
 )
 from domestyx.domain.errors import DependencyUnavailable
+from domestyx.ports.repositories import (
+    AccountRepository,
+    AuditLog,
+    DeliveryRepository,
+    DocumentRepository,
+    SessionRepository,
+    VerificationRepository,
+)
 
 
 class SqlUnitOfWork:
     """Begins on enter, rolls back on exit unless committed."""
+
+    accounts: AccountRepository
+    sessions: SessionRepository
+    documents: DocumentRepository
+    verifications: VerificationRepository
+    deliveries: DeliveryRepository
+    audit: AuditLog
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

@@ -1,0 +1,1 @@
+"""Dramatiq adapter: the TaskQueue port over a broker (Redis in production)."""

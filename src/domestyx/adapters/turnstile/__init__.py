@@ -1,0 +1,1 @@
+"""Cloudflare Turnstile siteverify (httpx; there is no official Python SDK)."""

@@ -1,0 +1,1 @@
+"""The `domestyx` command line."""

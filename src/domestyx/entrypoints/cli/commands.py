@@ -1,0 +1,179 @@
+"""The command implementations; each builds the container from the same settings."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from domestyx.entrypoints.container import build_container, services_of
+from domestyx.entrypoints.logs import configure_logging
+from domestyx.entrypoints.services import Services
+from domestyx.entrypoints.settings import Settings
+
+
+def _services(settings: Settings) -> Services:
+    configure_logging(settings.log_format, settings.log_level)
+    return services_of(build_container(settings))
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run uvicorn on the app; the embedded default migrates SQLite first."""
+    import uvicorn
+
+    from domestyx.adapters.sql import migrate as migrations
+    from domestyx.entrypoints.http.app import create_app
+
+    services = _services(settings)
+    if services.engine.dialect.name == "sqlite":
+        migrations.upgrade(services.engine)
+    app = create_app(services)
+    port = args.port or settings.port
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Consume jobs until SIGTERM, pinging the worker heartbeat through the broker."""
+    from domestyx.entrypoints.worker.runner import WorkerRunner
+
+    services = _services(settings)
+    runner = WorkerRunner(
+        services.broker, threads=args.threads or settings.worker_threads, heartbeat_check="worker"
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    runner.start()
+    services.delivery.requeue_stale(services.queue)
+    stop.wait()
+    runner.stop()
+    return 0
+
+
+def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Upgrade to head, or downgrade with --to."""
+    from domestyx.adapters.sql import migrate as migrations
+
+    services = _services(settings)
+    if args.to:
+        migrations.downgrade(services.engine, args.to)
+    else:
+        migrations.upgrade(services.engine)
+    print(f"database at revision {migrations.current_revision(services.engine) or 'base'}")
+    return 0
+
+
+def check(args: argparse.Namespace, settings: Settings) -> int:
+    """One line per integration; exit 1 if any configured one fails."""
+    from domestyx.entrypoints.health import run_checks
+
+    services = _services(settings)
+    results = run_checks(services.health, timeout_s=3.0, verbose=True)
+    failing = False
+    for name, result in results.items():
+        failing |= result["status"] != "ok"
+        print(f"{name:<12} {result['status']:<15} {result['detail']}")
+    for name, configured in _providers(settings).items():
+        print(f"{name:<12} {'configured' if configured else 'not configured':<15}")
+    return 1 if failing else 0
+
+
+def _providers(settings: Settings) -> dict[str, bool]:
+    return {
+        "email": bool(settings.resend_api_key),
+        "sms": bool(settings.twilio_account_sid),
+        "turnstile": settings.turnstile_secret_key not in _test_secrets(),
+        "sentry": bool(settings.sentry_dsn_backend),
+        "heartbeats": bool(settings.heartbeat_urls),
+    }
+
+
+def _test_secrets() -> frozenset[str]:
+    from domestyx.entrypoints.settings import TURNSTILE_TEST_SECRETS
+
+    return frozenset(TURNSTILE_TEST_SECRETS)
+
+
+def create_admin(args: argparse.Namespace, settings: Settings) -> int:
+    """Password from $DOMESTYX_ADMIN_PASSWORD or a prompt, never from argv (shell history)."""
+    from domestyx.domain.accounts import Role
+
+    password = os.environ.get("DOMESTYX_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    services = _services(settings)
+    account = services.accounts.create_staff(args.email, args.phone, password, Role(args.role))
+    print(f"created {account.role} {account.id}")
+    return 0
+
+
+def _scheduled(check: str, settings: Settings, job: Callable[[Services], str]) -> int:
+    """Run a cron job and report it to its heartbeat: ping on success, /fail on failure."""
+    services = _services(settings)
+    try:
+        summary = job(services)
+    except Exception as exc:  # noqa: BLE001 - any failure must reach the heartbeat and Sentry
+        services.heartbeat.fail(check, type(exc).__name__)
+        services.reporter.capture_exception(exc, job=check)
+        print(f"{check} failed: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    services.heartbeat.ping(check)
+    print(summary)
+    return 0
+
+
+def purge_expired(args: argparse.Namespace, settings: Settings) -> int:
+    """Daily retention run."""
+    return _scheduled("purge", settings, lambda s: str(s.retention.purge_due()))
+
+
+def reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    """Storage vs database repair."""
+    return _scheduled("reconcile", settings, lambda s: str(s.retention.reconcile()))
+
+
+def requeue(args: argparse.Namespace, settings: Settings) -> int:
+    """Lost enqueues."""
+    return _scheduled(
+        "requeue", settings, lambda s: f"requeued {s.delivery.requeue_stale(s.queue)}"
+    )
+
+
+def backup(args: argparse.Namespace, settings: Settings) -> int:
+    """create: dump to the private bucket; verify: restore into scratch and compare."""
+    from domestyx.adapters.sql.backup import create_backup, verify_backup
+
+    def run(services: Services) -> str:
+        if args.action == "create":
+            return str(create_backup(services.engine, services.storage, now=services.clock.now()))
+        report: Any = verify_backup(settings.database_url, services.storage)
+        if not report.ok:
+            raise BackupMismatch(str(report))
+        return str(report)
+
+    return _scheduled("backup", settings, run)
+
+
+class BackupMismatch(Exception):
+    """The restored copy differs from the source."""
+
+
+def monitors(args: argparse.Namespace, settings: Settings) -> int:
+    """Create or update the Better Stack monitors and heartbeats from configuration."""
+    from domestyx.entrypoints.cli.monitors import sync_monitors
+
+    configure_logging(settings.log_format, settings.log_level)
+    return sync_monitors(settings, dry_run=args.dry_run)

@@ -1,0 +1,88 @@
+"""Readiness checks of every configured dependency, each bounded by a short timeout."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from domestyx.entrypoints.adapters import Infrastructure
+from domestyx.entrypoints.settings import Settings
+from domestyx.ports.repositories import DatabaseHealth
+
+HealthCheck = Callable[[], str]
+# Checks run side by side; a hung dependency costs its own timeout, never the others'.
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health")
+
+
+def health_checks(
+    settings: Settings, database: DatabaseHealth, infra: Infrastructure, broker: Any
+) -> dict[str, HealthCheck]:
+    """One probe per dependency; each returns a short detail or raises."""
+
+    def check_database() -> str:
+        database.ping()
+        return "ok"
+
+    def check_redis() -> str:
+        if infra.redis is None:
+            return "in-memory (embedded default)"
+        infra.redis.ping()
+        return "ok"
+
+    def check_storage() -> str:
+        health = infra.storage.health()
+        if not health.reachable:
+            raise RuntimeError(health.detail or "unreachable")
+        if not health.private:
+            raise RuntimeError("bucket allows anonymous reads")
+        return health.detail or "ok, private"
+
+    def check_broker() -> str:
+        client = getattr(broker, "client", None)
+        if client is None:
+            return "in-process (embedded default)"
+        client.ping()
+        return "ok"
+
+    return {
+        "database": check_database,
+        "redis": check_redis,
+        "storage": check_storage,
+        "broker": check_broker,
+    }
+
+
+def run_checks(
+    checks: Mapping[str, HealthCheck], timeout_s: float = 1.5, *, verbose: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Run all checks concurrently; a check past the deadline is reported as failing."""
+    started = time.monotonic()
+    futures = {name: _POOL.submit(_timed, check) for name, check in checks.items()}
+    results: dict[str, dict[str, Any]] = {}
+    for name, future in futures.items():
+        remaining = max(0.0, timeout_s - (time.monotonic() - started))
+        try:
+            detail, took = future.result(timeout=remaining)
+            results[name] = {"status": "ok", "detail": detail, "latency_ms": took}
+        except FutureTimeout:
+            results[name] = {"status": "failing", "detail": f"no answer within {timeout_s}s"}
+        except Exception as exc:  # noqa: BLE001 - every probe failure is reported, none escapes
+            results[name] = {"status": "failing", "detail": _describe(exc, verbose=verbose)}
+    return results
+
+
+def _timed(check: HealthCheck) -> tuple[str, float]:
+    started = time.monotonic()
+    detail = check()
+    return detail, round((time.monotonic() - started) * 1000, 1)
+
+
+def _describe(exc: BaseException, *, verbose: bool) -> str:
+    # The public endpoint names only the failure class: hosts and URLs stay out of its body.
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    if verbose and text:
+        return f"{type(exc).__name__}: {text[:200]}"
+    return type(exc).__name__

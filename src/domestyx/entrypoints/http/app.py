@@ -1,0 +1,101 @@
+"""The Litestar app factory: routes, middleware, errors, OpenAPI and the embedded worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from domestyx import __version__
+from domestyx.entrypoints.http.client_ip import parse_networks
+from domestyx.entrypoints.http.middleware import EdgeMiddleware
+from domestyx.entrypoints.http.problems import EXCEPTION_HANDLERS
+from domestyx.entrypoints.http.routes.auth import AuthController
+from domestyx.entrypoints.http.routes.dev import DevOutboxController, LocalFilesController
+from domestyx.entrypoints.http.routes.documents import DocumentsController
+from domestyx.entrypoints.http.routes.me import MeController
+from domestyx.entrypoints.http.routes.review import AdminController, VerificationController
+from domestyx.entrypoints.http.routes.system import SystemController
+from domestyx.entrypoints.http.routes.webhooks import WebhookController
+from domestyx.entrypoints.services import Services
+from domestyx.entrypoints.worker.runner import WorkerRunner
+
+JSON_BODY_LIMIT = 64 * 1024
+
+
+def create_app(services: Services, *, embedded_worker: bool | None = None) -> Litestar:
+    """Build the app around already-built services; nothing connects here."""
+    settings = services.settings
+    handlers: list[Any] = [
+        SystemController,
+        AuthController,
+        MeController,
+        DocumentsController,
+        VerificationController,
+        AdminController,
+        WebhookController,
+    ]
+    if not settings.is_production and services.outbox is not None:
+        handlers.append(DevOutboxController)
+    if services.local_files is not None:
+        handlers.append(LocalFilesController)
+    run_worker = (not settings.uses_redis) if embedded_worker is None else embedded_worker
+    runner = WorkerRunner(services.broker, threads=2) if run_worker else None
+    return Litestar(
+        route_handlers=handlers,
+        middleware=[
+            DefineMiddleware(
+                EdgeMiddleware,
+                trusted=parse_networks(settings.trusted_proxies),
+                hsts=settings.is_production,
+            )
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="DomestyX trust core",
+            version=__version__,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        cors_config=_cors(settings.cors_allowed_origins),
+        allowed_hosts=_hosts(settings.allowed_hosts),
+        request_max_body_size=JSON_BODY_LIMIT,
+        state=State({"services": services, "reporter": services.reporter}),
+        on_startup=[runner.start] if runner else [],
+        on_shutdown=[runner.stop] if runner else [],
+        logging_config=None,
+        debug=False,
+    )
+
+
+def _cors(origins: tuple[str, ...]) -> CORSConfig | None:
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(origins),
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_headers=["authorization", "content-type", "x-request-id", "sentry-trace", "baggage"],
+        expose_headers=[
+            "x-request-id",
+            "retry-after",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "ratelimit-policy",
+        ],
+        allow_credentials=False,
+        max_age=600,
+    )
+
+
+def _hosts(hosts: tuple[str, ...]) -> AllowedHostsConfig | None:
+    if not hosts or "*" in hosts:
+        return None
+    # Platform health probes may use an internal Host header; health routes are host-agnostic.
+    return AllowedHostsConfig(allowed_hosts=list(hosts), exclude=["/health"])

@@ -1,0 +1,37 @@
+"""Request-scoped dependencies: the caller's context and the authenticated principal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from domestyx.domain.audit import ClientContext
+from domestyx.domain.errors import Unauthenticated
+from domestyx.domain.sessions import Principal
+from domestyx.entrypoints.services import Services
+
+
+def services_of(request: Request[Any, Any, Any]) -> Services:
+    """The application's services, fixed at startup."""
+    services: Services = request.app.state.services
+    return services
+
+
+def client_context(request: Request[Any, Any, Any]) -> ClientContext:
+    """IP (from trusted proxies only) and user agent."""
+    ip = request.scope.get("state", {}).get("client_ip") or (
+        request.client.host if request.client else ""
+    )
+    return ClientContext(ip=ip, user_agent=request.headers.get("user-agent", "")[:255])
+
+
+def principal(request: Request[Any, Any, Any]) -> Principal:
+    """The bearer token's live session; anything else is 401."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated
+    result = services_of(request).sessions.authenticate(token.strip())
+    request.scope.setdefault("state", {})["account_id"] = result.account_id
+    return result

@@ -1,0 +1,80 @@
+"""The caller's own account and sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, get, post
+from litestar.di import Provide
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+
+from domestyx.domain.sessions import Principal
+from domestyx.entrypoints.http.deps import client_context, principal, services_of
+from domestyx.entrypoints.http.schemas import AcceptedOut, MeOut, PasswordChangeIn, SessionOut
+
+Req = Request[Any, Any, Any]
+
+
+class MeController(Controller):
+    """/api/v1/me: everything here needs a bearer token."""
+
+    path = "/api/v1/me"
+    tags = ["me"]
+    dependencies = {"caller": Provide(principal, sync_to_thread=True)}
+
+    @get("/", sync_to_thread=True)
+    def me(self, request: Req, caller: Principal) -> MeOut:
+        """The account, its verification flags and identity status."""
+        account = services_of(request).accounts.me(caller)
+        return MeOut(
+            id=account.id,
+            email=account.email,
+            phone=account.phone,
+            role=account.role.value,
+            status=account.status.value,
+            email_verified=account.email_verified,
+            phone_verified=account.phone_verified,
+            identity_status=account.identity_status.value,
+            identity_verified=account.identity_verified,
+            created_at=account.created_at,
+        )
+
+    @get("/sessions", sync_to_thread=True)
+    def sessions(self, request: Req, caller: Principal) -> list[SessionOut]:
+        """Live sessions, the current one flagged."""
+        views = services_of(request).sessions.list_sessions(caller)
+        return [
+            SessionOut(
+                id=v.id,
+                created_at=v.created_at,
+                last_used_at=v.last_used_at,
+                expires_at=v.expires_at,
+                user_agent=v.user_agent,
+                ip=v.ip,
+                current=v.current,
+            )
+            for v in views
+        ]
+
+    @delete("/sessions/{session_id:str}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    def revoke(self, request: Req, caller: Principal, session_id: FromPath[str]) -> None:
+        """Revoke one of the caller's sessions."""
+        services_of(request).sessions.revoke_session(caller, session_id, client_context(request))
+
+    @post("/password", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    def change_password(
+        self, request: Req, caller: Principal, data: JSONBody[PasswordChangeIn]
+    ) -> None:
+        """Change the password; every other session is signed out."""
+        services_of(request).accounts.change_password(
+            caller, data.current_password, data.new_password, client_context(request)
+        )
+
+    @delete("/", status_code=HTTP_202_ACCEPTED, sync_to_thread=True)
+    def delete_account(self, request: Req, caller: Principal) -> AcceptedOut:
+        """Close the account; its documents are erased by the worker."""
+        services_of(request).accounts.delete_account(caller, client_context(request))
+        return AcceptedOut(
+            status="accepted", detail="The account is closed; its documents will be erased."
+        )

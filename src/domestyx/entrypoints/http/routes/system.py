@@ -1,0 +1,45 @@
+"""Health, public client configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+
+from domestyx.entrypoints.health import run_checks
+from domestyx.entrypoints.http.deps import services_of
+from domestyx.entrypoints.http.schemas import ConfigOut, LiveOut
+
+Req = Request[Any, Any, Any]
+
+
+class SystemController(Controller):
+    """Uptime probes and the config the web client reads at start."""
+
+    tags = ["system"]
+
+    @get("/health/live")
+    async def live(self) -> LiveOut:
+        """The process answers (no dependency is touched)."""
+        return LiveOut(status="ok")
+
+    @get("/health/ready", sync_to_thread=True)
+    def ready(self, request: Req) -> Response[dict[str, Any]]:
+        """Every dependency answers within its timeout: 200, otherwise 503 naming the failures."""
+        checks = run_checks(services_of(request).health)
+        healthy = all(check["status"] == "ok" for check in checks.values())
+        body = {"status": "ok" if healthy else "unavailable", "checks": checks}
+        return Response(body, status_code=HTTP_200_OK if healthy else HTTP_503_SERVICE_UNAVAILABLE)
+
+    @get("/api/v1/config")
+    async def config(self, request: Req) -> ConfigOut:
+        """Public settings for browsers and apps; nothing secret."""
+        settings = services_of(request).settings
+        return ConfigOut(
+            turnstile_site_key=settings.turnstile_site_key,
+            sentry_dsn_frontend=settings.sentry_dsn_frontend,
+            environment=settings.environment,
+            release=settings.release,
+            turnstile_script_url=settings.turnstile_script_url,
+        )

@@ -1,0 +1,227 @@
+"""Request and response bodies (msgspec): unknown fields and wrong types are 400s."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+Email = Annotated[str, Meta(min_length=3, max_length=254)]
+Phone = Annotated[str, Meta(min_length=8, max_length=32)]
+Password = Annotated[str, Meta(min_length=1, max_length=1024)]
+Token = Annotated[str, Meta(max_length=4096)]
+Destination = Annotated[str, Meta(min_length=3, max_length=254)]
+ChannelName = Literal["email", "sms"]
+PurposeName = Literal["verify_email", "verify_phone", "login"]
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base for request bodies."""
+
+
+class RegisterIn(Strict):
+    """POST /auth/register."""
+
+    email: Email
+    phone: Phone
+    password: Password
+    role: Literal["worker", "employer"]
+    turnstile_token: Token = ""
+
+
+class OtpSendIn(Strict):
+    """POST /auth/otp/send."""
+
+    channel: ChannelName
+    destination: Destination
+    purpose: PurposeName
+    turnstile_token: Token = ""
+
+
+class OtpVerifyIn(Strict):
+    """POST /auth/otp/verify."""
+
+    channel: ChannelName
+    destination: Destination
+    purpose: PurposeName
+    code: Annotated[str, Meta(min_length=1, max_length=16)]
+
+
+class LoginIn(Strict):
+    """POST /auth/login: exactly one of email or phone."""
+
+    password: Password
+    email: Email | None = None
+    phone: Phone | None = None
+    turnstile_token: Token = ""
+
+
+class RefreshIn(Strict):
+    """POST /auth/refresh."""
+
+    refresh_token: Token
+
+
+class LogoutIn(Strict):
+    """POST /auth/logout."""
+
+    refresh_token: Token
+    all: bool = False
+
+
+class PasswordChangeIn(Strict):
+    """POST /me/password."""
+
+    current_password: Password
+    new_password: Password
+
+
+class DecisionIn(Strict):
+    """POST /admin/verifications/{id}/decision."""
+
+    decision: Literal["approve", "reject", "request_resubmission"]
+    reason: (
+        Literal[
+            "verified",
+            "document_unreadable",
+            "document_expired",
+            "document_mismatch",
+            "suspected_fraud",
+            "missing_document",
+            "other",
+        ]
+        | None
+    ) = None
+    note: Annotated[str, Meta(max_length=1000)] | None = None
+
+
+class AcceptedOut(msgspec.Struct):
+    """The same answer whether or not an account exists."""
+
+    status: str
+    detail: str
+
+
+class TokenOut(msgspec.Struct):
+    """A session's tokens."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+
+
+class VerifyOut(msgspec.Struct, omit_defaults=True):
+    """A proven code; tokens only for the login purpose."""
+
+    verified: bool
+    purpose: str
+    email_verified: bool
+    phone_verified: bool
+    status: str
+    access_token: str | None = None
+    refresh_token: str | None = None
+    token_type: str | None = None
+    expires_in: int | None = None
+
+
+class MeOut(msgspec.Struct):
+    """GET /me."""
+
+    id: str
+    email: str
+    phone: str
+    role: str
+    status: str
+    email_verified: bool
+    phone_verified: bool
+    identity_status: str
+    identity_verified: bool
+    created_at: datetime
+
+
+class SessionOut(msgspec.Struct):
+    """One of the caller's sessions."""
+
+    id: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+    user_agent: str
+    ip: str
+    current: bool
+
+
+class DocumentOut(msgspec.Struct):
+    """Document metadata; never the storage key or the user's file name."""
+
+    id: str
+    kind: str
+    version: int
+    content_type: str
+    size: int
+    sha256: str
+    status: str
+    uploaded_at: datetime
+    delete_after: datetime
+    legal_hold: bool
+
+
+class DownloadOut(msgspec.Struct):
+    """A short-lived download link."""
+
+    url: str
+    expires_at: datetime
+
+
+class ReviewEntryOut(msgspec.Struct):
+    """One step of a review."""
+
+    from_status: str
+    to_status: str
+    actor_id: str
+    at: datetime
+    reason_code: str | None
+    note: str | None
+
+
+class VerificationOut(msgspec.Struct):
+    """An identity review submission."""
+
+    id: str
+    account_id: str
+    status: str
+    document_ids: list[str]
+    submitted_at: datetime
+    reviewer_id: str | None
+    decided_at: datetime | None
+    reason_code: str | None
+    history: list[ReviewEntryOut] = msgspec.field(default_factory=list)
+
+
+class ConfigOut(msgspec.Struct):
+    """Public client configuration."""
+
+    turnstile_site_key: str
+    sentry_dsn_frontend: str | None
+    environment: str
+    release: str
+    turnstile_script_url: str
+
+
+class LiveOut(msgspec.Struct):
+    """GET /health/live."""
+
+    status: str
+
+
+class OutboxEntryOut(msgspec.Struct):
+    """A message in the dev outbox."""
+
+    channel: str
+    to: str
+    subject: str | None
+    body: str
+    created_at: str

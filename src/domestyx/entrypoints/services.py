@@ -1,0 +1,53 @@
+"""The resolved application: every service and handle the entrypoints use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from domestyx.domain.accounts_service import AccountService
+from domestyx.domain.codes import CodeService
+from domestyx.domain.delivery_service import DeliveryService
+from domestyx.domain.document_service import DocumentService
+from domestyx.domain.guards import RequestGuard
+from domestyx.domain.retention_service import RetentionService
+from domestyx.domain.review_service import ReviewService
+from domestyx.domain.session_service import SessionService
+from domestyx.entrypoints.settings import Settings
+from domestyx.ports.clock import Clock
+from domestyx.ports.messaging import DeliveryWebhook
+from domestyx.ports.monitoring import ErrorReporter, Heartbeat
+from domestyx.ports.repositories import UnitOfWorkFactory
+from domestyx.ports.storage import DocumentStorage
+from domestyx.ports.tasks import TaskQueue
+
+HealthCheck = Callable[[], str]
+
+
+@attrs.frozen(kw_only=True)
+class Services:
+    """Built once by `build_container`; shared by the app, the worker, the CLI and the tests."""
+
+    settings: Settings
+    clock: Clock
+    uow: UnitOfWorkFactory
+    guard: RequestGuard
+    sessions: SessionService
+    codes: CodeService
+    accounts: AccountService
+    delivery: DeliveryService
+    documents: DocumentService
+    review: ReviewService
+    retention: RetentionService
+    storage: DocumentStorage
+    queue: TaskQueue
+    reporter: ErrorReporter
+    heartbeat: Heartbeat
+    broker: Any
+    webhooks: Mapping[str, DeliveryWebhook]
+    health: Mapping[str, HealthCheck]
+    outbox: Any = None
+    local_files: Any = None
+    engine: Any = None

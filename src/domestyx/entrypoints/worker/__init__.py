@@ -1,0 +1,1 @@
+"""The Dramatiq worker: broker, actors, failure reporting and the runner."""

@@ -1,0 +1,85 @@
+"""The actors: each takes ids, resolves one service and calls it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import dramatiq
+
+from domestyx.domain.delivery import TransientDeliveryError
+from domestyx.domain.delivery_service import DELIVER_JOB, DeliveryService
+from domestyx.domain.errors import DependencyUnavailable
+
+log = logging.getLogger("domestyx.worker")
+MAX_DELIVERY_RETRIES = 8
+
+
+@attrs.define
+class ServiceRef:
+    """Filled in once the container exists (after fork in a worker, at startup in the app)."""
+
+    services: Any = None
+
+    def get(self) -> Any:
+        """The services bundle; fails loudly if an actor runs before wiring."""
+        if self.services is None:
+            raise RuntimeError("worker services are not wired yet")
+        return self.services
+
+
+def _transient(retries: int, exc: BaseException) -> bool:
+    """Retry provider hiccups and outages only; everything else fails at once."""
+    return retries < MAX_DELIVERY_RETRIES and isinstance(
+        exc, (TransientDeliveryError, DependencyUnavailable)
+    )
+
+
+def register_actors(
+    broker: dramatiq.Broker, ref: ServiceRef
+) -> dict[str, dramatiq.Actor[Any, Any]]:
+    """Declare every actor on `broker`; returns them by name."""
+
+    def deliver_message(delivery_id: str) -> None:
+        service: DeliveryService = ref.get().delivery
+        service.deliver(delivery_id)
+
+    def purge_documents() -> None:
+        report = ref.get().retention.purge_due()
+        log.info("purge finished", extra={"report": str(report)})
+
+    def erase_account(account_id: str) -> None:
+        ref.get().retention.erase_account(account_id)
+
+    def reconcile_storage() -> None:
+        report = ref.get().retention.reconcile()
+        log.info("reconcile finished", extra={"report": str(report)})
+
+    def heartbeat(check: str) -> None:
+        ref.get().heartbeat.ping(check)
+
+    specs: list[tuple[Callable[..., None], str, dict[str, Any]]] = [
+        (
+            deliver_message,
+            DELIVER_JOB,
+            {
+                "retry_when": _transient,
+                "min_backoff": 1_000,
+                "max_backoff": 120_000,
+                "time_limit": 60_000,
+            },
+        ),
+        (purge_documents, "purge_documents", {"max_retries": 3, "time_limit": 600_000}),
+        (erase_account, "erase_account", {"max_retries": 5, "time_limit": 300_000}),
+        (reconcile_storage, "reconcile_storage", {"max_retries": 1, "time_limit": 900_000}),
+        (heartbeat, "heartbeat", {"max_retries": 0, "time_limit": 30_000, "max_age": 120_000}),
+    ]
+    actors = {}
+    for fn, name, options in specs:
+        queue = "delivery" if name == DELIVER_JOB else "maintenance"
+        actors[name] = dramatiq.Actor(
+            fn, broker=broker, actor_name=name, queue_name=queue, priority=0, options=options
+        )
+    return actors
