@@ -250,12 +250,16 @@ class AccountService:
             # Erasure (GDPR Art. 17): the contacts go; the id stays for the audit trail.
             account.email = f"deleted-{account.id}@invalid.domestyx"
             account.phone = "+000" + account.id[:12]
-            account.password_hash = "!"
+            account.password_hash = "!"  # noqa: S105 - matches no password: sign-in is impossible
             uow.accounts.save(account)
             uow.sessions.revoke_all(account.id, now, "account_deleted", keep=None)
-            uow.audit.append(self.auditor.event(
-                AuditEventType.ACCOUNT_DELETED, account_id=account.id, ip=ctx.ip,
-            ))  # fmt: skip
+            uow.audit.append(
+                self.auditor.event(
+                    AuditEventType.ACCOUNT_DELETED,
+                    account_id=account.id,
+                    ip=ctx.ip,
+                )
+            )
             uow.commit()
         self.queue.enqueue(ERASE_JOB, account_id=principal.account_id)
 

@@ -32,6 +32,21 @@ class DocumentStatus(enum.StrEnum):
 
 CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
 EXTENSIONS = {value: key if key != "jpeg" else "jpg" for key, value in CONTENT_TYPES.items()}
+STORAGE_PREFIX = "documents/"
+
+
+def storage_key(account_id: str, token: str) -> str:
+    """Where a new version's bytes go: a random token, never anything the user sent."""
+    return f"{STORAGE_PREFIX}{account_id}/{token}"
+
+
+def account_of_key(key: str) -> str | None:
+    """The account a generated storage key belongs to, or None for a key we did not make."""
+    prefix, _, rest = key.partition(STORAGE_PREFIX)
+    account_id, slash, token = rest.partition("/")
+    if prefix or not account_id or not slash or not token or "/" in token:
+        return None
+    return account_id
 
 
 @attrs.frozen
@@ -99,6 +114,18 @@ class Document:
         self.status = DocumentStatus.DELETED
         self.deleted_at = now
         self.delete_after = min(self.delete_after, now + policy.after_deletion)
+
+    def schedule_erasure(self, now: datetime) -> bool:
+        """The account is erased: due now unless legally held; False when nothing changed."""
+        if self.status is DocumentStatus.PURGED or (
+            self.status is DocumentStatus.DELETED and self.delete_after <= now
+        ):
+            return False
+        if self.visible:
+            self.status = DocumentStatus.DELETED
+            self.deleted_at = now
+        self.delete_after = min(self.delete_after, now)
+        return True
 
     def is_due(self, now: datetime) -> bool:
         """Past retention, not held, object not yet erased."""

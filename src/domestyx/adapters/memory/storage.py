@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
 import attrs
 
+from domestyx.domain.download_links import attachment, checked_content_type, link_seconds
 from domestyx.domain.errors import DependencyUnavailable, NotFound
+from domestyx.ports.clock import Clock
 from domestyx.ports.storage import SignedUrl, StorageHealth, StoredObject
 
 
@@ -24,21 +26,27 @@ class _Blob:
 class InMemoryDocumentStorage:
     """Dict of key -> bytes; `down` simulates an outage."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         self.objects: dict[str, _Blob] = {}
         self.down = False
+        self._clock = clock
         self._lock = threading.Lock()
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock else datetime.now(UTC)
 
     def _check(self) -> None:
         if self.down:
             raise DependencyUnavailable("document storage is unavailable", dependency="storage")
 
     def put(self, key: str, body: BinaryIO, *, size: int, content_type: str) -> None:
-        """Read exactly `size` bytes."""
+        """Read exactly `size` bytes; a shorter body is refused like the real adapters do."""
         self._check()
         data = body.read(size)
+        if len(data) != size:
+            raise ValueError(f"body holds {len(data)} bytes, expected {size}")
         with self._lock:
-            self.objects[key] = _Blob(data, content_type, None)
+            self.objects[key] = _Blob(data, checked_content_type(content_type), self._now())
 
     def read(self, key: str) -> bytes:
         """Whole object."""
@@ -75,12 +83,13 @@ class InMemoryDocumentStorage:
     def signed_download_url(
         self, key: str, *, filename: str, content_type: str, expires_in: timedelta, now: datetime
     ) -> SignedUrl:
-        """A memory:// URL carrying the same parameters a presigned URL would."""
+        """A memory:// URL with a presigned URL's parameters, under the same rules."""
         self._check()
-        expires_at = now + expires_in
+        expires_at = now + timedelta(seconds=link_seconds(expires_in))
         url = (
             f"memory://bucket/{quote(key)}?expires={int(expires_at.timestamp())}"
-            f"&disposition={quote(f'attachment; filename={filename}')}&type={quote(content_type)}"
+            f"&disposition={quote(attachment(filename))}"
+            f"&type={quote(checked_content_type(content_type))}"
         )
         return SignedUrl(url=url, expires_at=expires_at)
 

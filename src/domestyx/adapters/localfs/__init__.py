@@ -1,0 +1,1 @@
+"""Documents in a local directory, served through app-signed links (embedded default only)."""

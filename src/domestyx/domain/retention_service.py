@@ -1,0 +1,206 @@
+"""Retention and erasure: purge due documents, erase closed accounts, reconcile bucket and rows."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import attrs
+
+from domestyx.domain.accounts import AccountStatus
+from domestyx.domain.audit import AuditEventType, Auditor
+from domestyx.domain.documents import STORAGE_PREFIX, Document, DocumentStatus, account_of_key
+from domestyx.domain.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from domestyx.ports.clock import Clock
+    from domestyx.ports.monitoring import ErrorReporter
+    from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
+    from domestyx.ports.storage import DocumentStorage, StoredObject
+
+log = logging.getLogger("domestyx.retention")
+
+
+class _Outcome(enum.Enum):
+    PURGED = "purged"
+    HELD = "held"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@attrs.frozen
+class PurgeReport:
+    """What one purge run did.
+
+    `held_skipped` counts legal holds met on the way: an erased account's held versions, or a
+    hold placed after the due list was read (the due list itself never includes held ones).
+    """
+
+    purged: int = 0
+    held_skipped: int = 0
+    failed: int = 0
+
+
+@attrs.frozen
+class ReconcileReport:
+    """What one reconcile run repaired."""
+
+    orphan_objects_deleted: int = 0
+    missing_objects_tombstoned: int = 0
+    failed: int = 0
+
+
+def _by_key(uow: UnitOfWork, key: str) -> Document | None:
+    """The live row holding a storage key, locked; keys name their account."""
+    account_id = account_of_key(key)
+    owned = uow.documents.all_for_account(account_id) if account_id else ()
+    match = next((d for d in owned if d.storage_key == key), None)
+    document = uow.documents.get(match.id, for_update=True) if match else None
+    if document is None or document.storage_key != key:
+        return None
+    return document
+
+
+def _older_than(stored: StoredObject, cutoff: datetime) -> bool:
+    # An object of unknown age may be an upload whose row is about to be committed.
+    return stored.last_modified is not None and stored.last_modified <= cutoff
+
+
+@attrs.frozen
+class RetentionService:
+    """The daily purge, account erasure and the storage/database reconcile job."""
+
+    uow: UnitOfWorkFactory
+    storage: DocumentStorage
+    clock: Clock
+    auditor: Auditor
+    reporter: ErrorReporter
+
+    def purge_due(self, limit: int = 500) -> PurgeReport:
+        """Erase up to `limit` documents past retention; failures stay for the next run."""
+        with self.uow() as uow:
+            due = [d.id for d in uow.documents.due_for_purge(self.clock.now(), limit)]
+        return self._purge_each(due)
+
+    def erase_account(self, account_id: str) -> PurgeReport:
+        """A deleted account's documents all become due and are purged now, except held ones."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            account = uow.accounts.get(account_id)
+            if account is None:
+                raise NotFound("no such account")
+            if account.status is not AccountStatus.DELETED:
+                raise Conflict("only the documents of a deleted account are erased")
+            pending = [
+                d
+                for d in uow.documents.all_for_account(account_id)
+                if d.status is not DocumentStatus.PURGED
+            ]
+            for document in pending:
+                if document.schedule_erasure(now):
+                    uow.documents.save(document)
+                    self._audit(uow, AuditEventType.DOCUMENT_DELETED, document, "account_erasure")
+            uow.commit()
+        return self._purge_each(d.id for d in pending)
+
+    def reconcile(self, grace: timedelta = timedelta(hours=1)) -> ReconcileReport:
+        """Delete old objects without rows; tombstone and report rows whose object is gone."""
+        with self.uow() as uow:
+            known = set(uow.documents.storage_keys())
+        listed, deleted, failed = self._delete_orphans(known, self.clock.now() - grace)
+        tombstoned = sum(self._tombstone_if_missing(key) for key in sorted(known - listed))
+        if failed:
+            self.reporter.capture_message(
+                "reconcile could not delete orphaned objects", level="warning", count=str(failed)
+            )
+        return ReconcileReport(deleted, tombstoned, failed)
+
+    def _purge_each(self, document_ids: Iterable[str]) -> PurgeReport:
+        outcomes = Counter(self._purge_one(document_id) for document_id in document_ids)
+        report = PurgeReport(
+            purged=outcomes[_Outcome.PURGED],
+            held_skipped=outcomes[_Outcome.HELD],
+            failed=outcomes[_Outcome.FAILED],
+        )
+        if report.failed:
+            # One alert per run, not one per document, when the bucket is down.
+            self.reporter.capture_message(
+                "document purge failed", level="warning", count=str(report.failed)
+            )
+        return report
+
+    def _purge_one(self, document_id: str) -> _Outcome:
+        """Object first, then the row: a crash in between is finished by the next run."""
+        now = self.clock.now()
+        try:
+            with self.uow() as uow:
+                document = uow.documents.get(document_id, for_update=True)
+                if document is None or document.status is DocumentStatus.PURGED:
+                    return _Outcome.SKIPPED
+                if document.legal_hold:
+                    return _Outcome.HELD
+                if not document.is_due(now):
+                    return _Outcome.SKIPPED
+                if document.storage_key is not None:
+                    self.storage.delete(document.storage_key)
+                document.tombstone(now)
+                uow.documents.save(document)
+                self._audit(uow, AuditEventType.DOCUMENT_PURGED, document, "retention")
+                uow.commit()
+        except Exception:
+            log.exception("document purge failed", extra={"document_id": document_id})
+            return _Outcome.FAILED
+        return _Outcome.PURGED
+
+    def _delete_orphans(self, known: set[str], cutoff: datetime) -> tuple[set[str], int, int]:
+        listed: set[str] = set()
+        deleted = failed = 0
+        for stored in self.storage.list(STORAGE_PREFIX):
+            listed.add(stored.key)
+            if stored.key in known or not _older_than(stored, cutoff):
+                continue
+            try:
+                self.storage.delete(stored.key)
+            except Exception:
+                log.exception("could not delete an orphaned object", extra={"key": stored.key})
+                failed += 1
+            else:
+                deleted += 1
+        return listed, deleted, failed
+
+    def _tombstone_if_missing(self, key: str) -> bool:
+        now = self.clock.now()
+        with self.uow() as uow:
+            document = _by_key(uow, key)
+            # Ask storage directly: a listing is only a snapshot and must not condemn a row.
+            if document is None or self.storage.head(key) is not None:
+                return False
+            document.tombstone(now)
+            uow.documents.save(document)
+            self._audit(uow, AuditEventType.DOCUMENT_PURGED, document, "object_missing")
+            uow.commit()
+        self.reporter.capture_message(
+            "document object missing from storage; row tombstoned",
+            level="error",
+            document_id=document.id,
+            account_id=document.account_id,
+        )
+        return True
+
+    def _audit(
+        self, uow: UnitOfWork, event: AuditEventType, document: Document, reason: str
+    ) -> None:
+        uow.audit.append(
+            self.auditor.event(
+                event,
+                account_id=document.account_id,
+                subject_id=document.id,
+                kind=document.kind.value,
+                version=str(document.version),
+                reason=reason,
+            )
+        )

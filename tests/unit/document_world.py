@@ -1,0 +1,138 @@
+"""The in-memory world the document, review and retention tests run in."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from datetime import timedelta
+
+import attrs
+
+from domestyx.adapters.memory.clock import ManualClock
+from domestyx.adapters.memory.monitoring import RecordingErrorReporter
+from domestyx.adapters.memory.randomness import SeededSecretGenerator, SequentialIdGenerator
+from domestyx.adapters.memory.storage import InMemoryDocumentStorage
+from domestyx.adapters.memory.unit_of_work import InMemoryDatabase, InMemoryUnitOfWork
+from domestyx.domain.accounts import Account, Role
+from domestyx.domain.audit import AuditEvent, AuditEventType, Auditor, ClientContext
+from domestyx.domain.document_service import DocumentService
+from domestyx.domain.documents import Document, DocumentKind
+from domestyx.domain.errors import DependencyUnavailable
+from domestyx.domain.retention_service import RetentionService
+from domestyx.domain.review_service import ReviewService
+from domestyx.domain.sessions import Principal
+from tests.support import files
+
+CTX = ClientContext(ip="203.0.113.7", user_agent="pytest")
+
+
+class _FlakyUnitOfWork(InMemoryUnitOfWork):
+    """Commits fail while the database says so; everything else is the real fake."""
+
+    def __init__(self, database: FlakyDatabase) -> None:
+        super().__init__(database)
+        self._flaky = database
+
+    def commit(self) -> None:
+        """Fail like a lost connection at COMMIT, or commit for real."""
+        if self._flaky.fail_commits:
+            raise DependencyUnavailable("commit failed", dependency="database")
+        super().commit()
+
+
+class FlakyDatabase(InMemoryDatabase):
+    """The fake database whose commits can be made to fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_commits = False
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        """A unit of work that honours `fail_commits`."""
+        return _FlakyUnitOfWork(self)
+
+
+@attrs.define
+class World:
+    """Fakes for every port plus the three services wired to them."""
+
+    clock: ManualClock = attrs.Factory(ManualClock)
+    db: FlakyDatabase = attrs.Factory(FlakyDatabase)
+    storage: InMemoryDocumentStorage = attrs.Factory(InMemoryDocumentStorage)
+    ids: SequentialIdGenerator = attrs.Factory(SequentialIdGenerator)
+    secrets: SeededSecretGenerator = attrs.Factory(SeededSecretGenerator)
+    reporter: RecordingErrorReporter = attrs.Factory(RecordingErrorReporter)
+    _numbers: itertools.count[int] = attrs.Factory(lambda: itertools.count(100))
+
+    @property
+    def auditor(self) -> Auditor:
+        """Stamps events from the fake clock and ids."""
+        return Auditor(self.ids, self.clock)
+
+    def documents(self, **options: object) -> DocumentService:
+        """The document service over the fakes."""
+        return DocumentService(
+            self.db, self.storage, self.ids, self.secrets, self.clock, self.auditor, **options
+        )
+
+    def reviews(self, **options: object) -> ReviewService:
+        """The review service over the fakes."""
+        return ReviewService(self.db, self.ids, self.clock, self.auditor, **options)
+
+    def retention(self) -> RetentionService:
+        """The retention service over the fakes."""
+        return RetentionService(self.db, self.storage, self.clock, self.auditor, self.reporter)
+
+    def account(
+        self, role: Role = Role.WORKER, *, email: bool = True, phone: bool = True
+    ) -> Principal:
+        """A new account, with its contacts proven unless told otherwise."""
+        number = next(self._numbers)
+        account = Account(
+            id=self.ids.new_id(),
+            email=f"user{number}@example.com",
+            phone=f"+4477009{number:05d}",
+            role=role,
+            password_hash="not-a-hash",
+            created_at=self.clock.now(),
+        )
+        if email:
+            account.verify_email(self.clock.now())
+        if phone:
+            account.verify_phone(self.clock.now())
+        with self.db() as uow:
+            uow.accounts.add(account)
+            uow.commit()
+        return Principal(account_id=account.id, role=role, session_id=f"session-{number}")
+
+    def upload(
+        self,
+        owner: Principal,
+        kind: DocumentKind = DocumentKind.PASSPORT,
+        data: bytes | None = None,
+    ) -> Document:
+        """Upload a real file through the service."""
+        body = io.BytesIO(files.png() if data is None else data)
+        return self.documents().upload(owner, kind, body, CTX)
+
+    def stored(self, document_id: str) -> Document:
+        """The committed row."""
+        with self.db() as uow:
+            document = uow.documents.get(document_id)
+        assert document is not None
+        return document
+
+    def account_row(self, account_id: str) -> Account:
+        """The committed account."""
+        with self.db() as uow:
+            account = uow.accounts.get(account_id)
+        assert account is not None
+        return account
+
+    def events(self, event: AuditEventType) -> list[AuditEvent]:
+        """Committed audit events of one type, oldest first."""
+        return [e for e in self.db.state.audit if e.event is event]
+
+    def age_object(self, key: str, by: timedelta) -> None:
+        """Give a stored object a last-modified time in the past (the fake leaves it unset)."""
+        self.storage.objects[key].last_modified = self.clock.now() - by
