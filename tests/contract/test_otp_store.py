@@ -29,22 +29,32 @@ def store(request: pytest.FixtureRequest) -> OtpStore:
 
 def _issue(store: OtpStore, clock: ManualClock, code_hash: str = "h1", account: str | None = "a1"):
     return store.issue(
-        "slot", code_hash, account_id=account, now=clock.now(), valid_for=VALID,
-        cooldown=COOLDOWN, max_attempts=5,
+        "slot",
+        code_hash,
+        account_id=account,
+        now=clock.now(),
+        valid_for=VALID,
+        cooldown=COOLDOWN,
+        max_attempts=5,
     )
 
 
 class TestOtpStoreContract:
     """One behaviour per test, for every implementation."""
 
-    def test_issue_then_attempt_returns_the_challenge(self, store: OtpStore, clock: ManualClock) -> None:
+    def test_issue_then_attempt_returns_the_challenge(
+        self, store: OtpStore, clock: ManualClock
+    ) -> None:
         assert _issue(store, clock).status is IssueStatus.ISSUED
         attempt = store.register_attempt("slot", now=clock.now(), max_attempts=5)
         assert attempt.status is AttemptStatus.COUNTED
         assert (attempt.code_hash, attempt.account_id, attempt.attempts) == ("h1", "a1", 1)
 
     def test_missing_slot_reports_missing(self, store: OtpStore, clock: ManualClock) -> None:
-        assert store.register_attempt("nope", now=clock.now(), max_attempts=5).status is AttemptStatus.MISSING
+        assert (
+            store.register_attempt("nope", now=clock.now(), max_attempts=5).status
+            is AttemptStatus.MISSING
+        )
 
     def test_resend_within_cooldown_is_refused(self, store: OtpStore, clock: ManualClock) -> None:
         _issue(store, clock)
@@ -68,12 +78,17 @@ class TestOtpStoreContract:
     def test_attempts_past_the_cap_lock_the_slot(self, store: OtpStore, clock: ManualClock) -> None:
         _issue(store, clock)
         for _ in range(5):
-            assert store.register_attempt("slot", now=clock.now(), max_attempts=5).status is AttemptStatus.COUNTED
+            assert (
+                store.register_attempt("slot", now=clock.now(), max_attempts=5).status
+                is AttemptStatus.COUNTED
+            )
         locked = store.register_attempt("slot", now=clock.now(), max_attempts=5)
         assert locked.status is AttemptStatus.LOCKED
         assert locked.retry_after == 600
 
-    def test_locked_slot_refuses_resend_until_it_expires(self, store: OtpStore, clock: ManualClock) -> None:
+    def test_locked_slot_refuses_resend_until_it_expires(
+        self, store: OtpStore, clock: ManualClock
+    ) -> None:
         _issue(store, clock)
         for _ in range(5):
             store.register_attempt("slot", now=clock.now(), max_attempts=5)
@@ -85,7 +100,10 @@ class TestOtpStoreContract:
     def test_expired_challenge_is_missing(self, store: OtpStore, clock: ManualClock) -> None:
         _issue(store, clock)
         clock.advance(VALID)
-        assert store.register_attempt("slot", now=clock.now(), max_attempts=5).status is AttemptStatus.MISSING
+        assert (
+            store.register_attempt("slot", now=clock.now(), max_attempts=5).status
+            is AttemptStatus.MISSING
+        )
 
     def test_consume_succeeds_once_and_only_for_the_current_code(
         self, store: OtpStore, clock: ManualClock
@@ -95,7 +113,9 @@ class TestOtpStoreContract:
         assert store.consume("slot", "h1")
         assert not store.consume("slot", "h1")
 
-    def test_concurrent_attempts_never_exceed_the_cap(self, store: OtpStore, clock: ManualClock) -> None:
+    def test_concurrent_attempts_never_exceed_the_cap(
+        self, store: OtpStore, clock: ManualClock
+    ) -> None:
         _issue(store, clock)
         results: list[AttemptStatus] = []
         lock = threading.Lock()
@@ -120,8 +140,15 @@ def test_redis_ttl_reclaims_the_slot_in_real_time(redis_client: object) -> None:
 
     store = RedisOtpStore(redis_client)  # type: ignore[arg-type]
     now = datetime.now(UTC)
-    store.issue("ttl", "h", account_id=None, now=now, valid_for=timedelta(seconds=1),
-                cooldown=COOLDOWN, max_attempts=5)
+    store.issue(
+        "ttl",
+        "h",
+        account_id=None,
+        now=now,
+        valid_for=timedelta(seconds=1),
+        cooldown=COOLDOWN,
+        max_attempts=5,
+    )
     assert redis_client.exists("dx:otp:ttl") == 1  # type: ignore[attr-defined]
     time.sleep(1.2)
     assert redis_client.exists("dx:otp:ttl") == 0  # type: ignore[attr-defined]

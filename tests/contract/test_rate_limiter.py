@@ -39,7 +39,9 @@ def rule(key: str = "k", limit: int = 3, window: timedelta = MINUTE) -> RateRule
 
 
 class TestRateLimiterContract:
-    def test_allows_up_to_the_limit_then_refuses(self, limiter: RateLimiter, clock: ManualClock) -> None:
+    def test_allows_up_to_the_limit_then_refuses(
+        self, limiter: RateLimiter, clock: ManualClock
+    ) -> None:
         verdicts = [limiter.hit([rule()], now=clock.now()).allowed for _ in range(5)]
         assert verdicts == [True, True, True, False, False]
 
@@ -63,13 +65,19 @@ class TestRateLimiterContract:
         assert limiter.hit([rule(limit=2)], now=clock.now()).allowed
         assert not limiter.hit([rule(limit=2)], now=clock.now()).allowed
 
-    def test_refused_decision_counts_on_no_rule(self, limiter: RateLimiter, clock: ManualClock) -> None:
+    def test_refused_decision_counts_on_no_rule(
+        self, limiter: RateLimiter, clock: ManualClock
+    ) -> None:
         limiter.hit([rule("full", limit=1)], now=clock.now())
         for _ in range(3):
-            assert not limiter.hit([rule("open", limit=2), rule("full", limit=1)], now=clock.now()).allowed
+            assert not limiter.hit(
+                [rule("open", limit=2), rule("full", limit=1)], now=clock.now()
+            ).allowed
         assert limiter.hit([rule("open", limit=2)], now=clock.now()).remaining == 1
 
-    def test_tightest_rule_describes_an_allowed_decision(self, limiter: RateLimiter, clock: ManualClock) -> None:
+    def test_tightest_rule_describes_an_allowed_decision(
+        self, limiter: RateLimiter, clock: ManualClock
+    ) -> None:
         decision = limiter.hit([rule("wide", limit=100), rule("narrow", limit=2)], now=clock.now())
         assert (decision.rule, decision.limit, decision.remaining) == ("r.narrow", 2, 1)
 
@@ -82,7 +90,9 @@ class TestRateLimiterContract:
         limiter.reset("k")
         assert limiter.hit([rule(limit=1)], now=clock.now()).allowed
 
-    def test_concurrent_callers_never_exceed_the_limit(self, limiter: RateLimiter, clock: ManualClock) -> None:
+    def test_concurrent_callers_never_exceed_the_limit(
+        self, limiter: RateLimiter, clock: ManualClock
+    ) -> None:
         allowed: list[bool] = []
         lock = threading.Lock()
 

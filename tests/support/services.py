@@ -28,7 +28,9 @@ def port_open(url: str, default_port: int) -> bool:
     """Whether something listens at the URL's host and port."""
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 1):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
+        ):
             return True
     except OSError:
         return False
@@ -55,8 +57,10 @@ def scratch_mariadb_database() -> Iterator[str]:
     admin = create_engine(url, connect_args=args, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-    except Exception as exc:  # noqa: BLE001 - any failure here means the server is unusable
+            conn.execute(
+                text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+            )
+    except Exception as exc:
         admin.dispose()
         unavailable("MariaDB", str(exc))
     try:
@@ -80,7 +84,9 @@ def require_redis() -> str:
     return REDIS_URL
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05) -> bool:
+def wait_until(
+    predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05
+) -> bool:
     """Poll until true or timeout; returns the last result."""
     import time
 

@@ -67,8 +67,9 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
         allowed_hosts=_hosts(settings.allowed_hosts),
         request_max_body_size=JSON_BODY_LIMIT,
         state=State({"services": services, "reporter": services.reporter}),
-        on_startup=[runner.start] if runner else [],
-        on_shutdown=[runner.stop] if runner else [],
+        # Lambdas: Litestar passes the app to hooks that take arguments.
+        on_startup=[lambda: runner.start()] if runner else [],  # noqa: PLW0108
+        on_shutdown=[lambda: runner.stop()] if runner else [],  # noqa: PLW0108
         logging_config=None,
         debug=False,
     )
