@@ -66,8 +66,8 @@ class DeliveryService:
             delivery.start_attempt(now)
             uow.deliveries.save(delivery)
             uow.commit()
-        receipt = self._recover(delivery, message) if resumed else None
         try:
+            receipt = self._recover(delivery, message) if resumed else None
             receipt = receipt or self._send(delivery, message)
         except TransientDeliveryError as exc:
             code = exc.code
