@@ -23,7 +23,7 @@ DUMMY_TOKEN = "XXXX.DUMMY.TOKEN.XXXX"
 PASSWORD = "correct horse battery staple"
 
 
-def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
+def embedded_settings(tmp_path: Path, **overrides: Any) -> Settings:
     """Embedded defaults under tmp_path, with any field replaced."""
     base = Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path)})
     return attrs.evolve(base, **overrides)

@@ -7,7 +7,7 @@ from typing import Any, BinaryIO, cast
 
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -70,7 +70,7 @@ class DocumentsController(Controller):
         request_max_body_size=DEFAULT_UPLOAD_LIMIT,
     )
     def upload(
-        self, request: Req, caller: Principal, data: MultipartBody[UploadForm]
+        self, request: Req, caller: NamedDependency[Principal], data: MultipartBody[UploadForm]
     ) -> DocumentOut:
         """Type from the bytes, never the header or the name; stored under a random key."""
         services, ctx = services_of(request), client_context(request)
@@ -81,22 +81,22 @@ class DocumentsController(Controller):
         return document_out(document)
 
     @get("/", sync_to_thread=True)
-    def list_documents(self, request: Req, caller: Principal) -> list[DocumentOut]:
+    def list_documents(self, request: Req, caller: NamedDependency[Principal]) -> list[DocumentOut]:
         """Visible versions, newest first."""
         return [document_out(d) for d in services_of(request).documents.list(caller)]
 
     @get("/{document_id:str}", sync_to_thread=True)
-    def read(self, request: Req, caller: Principal, document_id: FromPath[str]) -> DocumentOut:
+    def read(self, request: Req, caller: NamedDependency[Principal], document_id: FromPath[str]) -> DocumentOut:
         """One of the caller's documents."""
         return document_out(services_of(request).documents.get(caller, document_id))
 
     @delete("/{document_id:str}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def remove(self, request: Req, caller: Principal, document_id: FromPath[str]) -> None:
+    def remove(self, request: Req, caller: NamedDependency[Principal], document_id: FromPath[str]) -> None:
         """Delete; the object is erased by the purge job."""
         services_of(request).documents.delete(caller, document_id, client_context(request))
 
     @get("/{document_id:str}/download", sync_to_thread=True)
-    def download(self, request: Req, caller: Principal, document_id: FromPath[str]) -> DownloadOut:
+    def download(self, request: Req, caller: NamedDependency[Principal], document_id: FromPath[str]) -> DownloadOut:
         """A presigned GET valid at most five minutes, saved as an attachment; audited."""
         url = services_of(request).documents.download_url(
             caller, document_id, client_context(request)
