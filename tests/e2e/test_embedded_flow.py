@@ -43,7 +43,9 @@ def test_register_verify_login_upload_review_download_purge(services: Any) -> No
 
         for kind in ("id_card", "police_clearance"):
             files = {"file": ("scan.png", png(), "image/png")}
-            upload = client.post("/api/v1/documents", data={"kind": kind}, files=files, headers=bearer(tokens))
+            upload = client.post(
+                "/api/v1/documents", data={"kind": kind}, files=files, headers=bearer(tokens)
+            )
             assert upload.status_code == 201, upload.text
         document_id = upload.json()["id"]
         assert upload.json()["content_type"] == "image/png"
@@ -57,14 +59,17 @@ def test_register_verify_login_upload_review_download_purge(services: Any) -> No
         queue = client.get("/api/v1/admin/verifications", headers=bearer(reviewer)).json()
         decision = client.post(
             f"/api/v1/admin/verifications/{queue[0]['id']}/decision",
-            json={"decision": "approve"}, headers=bearer(reviewer),
+            json={"decision": "approve"},
+            headers=bearer(reviewer),
         )
         assert decision.status_code == 200, decision.text
         assert decision.json()["status"] == "approved"
         me = client.get("/api/v1/me", headers=bearer(tokens)).json()
         assert me["identity_status"] == "approved" and me["identity_verified"] is True
 
-        link = client.get(f"/api/v1/documents/{document_id}/download", headers=bearer(tokens)).json()
+        link = client.get(
+            f"/api/v1/documents/{document_id}/download", headers=bearer(tokens)
+        ).json()
         url = urlparse(link["url"])
         fetched = client.get(f"{url.path}?{url.query}")
         assert fetched.status_code == 200
@@ -80,8 +85,13 @@ def test_register_verify_login_upload_review_download_purge(services: Any) -> No
 
 def test_dev_outbox_renders_html_for_browsers(services: Any) -> None:
     with http_client(services) as client:
-        body = {"email": "b@example.com", "phone": "+447700900124", "password": PASSWORD,
-                "role": "employer", "turnstile_token": DUMMY_TOKEN}
+        body = {
+            "email": "b@example.com",
+            "phone": "+447700900124",
+            "password": PASSWORD,
+            "role": "employer",
+            "turnstile_token": DUMMY_TOKEN,
+        }
         client.post("/api/v1/auth/register", json=body)
         from tests.support.app import wait_for_outbox
 
@@ -97,6 +107,10 @@ def test_openapi_schema_is_served(services: Any) -> None:
         schema = client.get("/schema/openapi.json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
-    for path in ("/api/v1/auth/register", "/api/v1/auth/otp/send", "/api/v1/documents",
-                 "/api/v1/admin/verifications/{verification_id}/decision"):
+    for path in (
+        "/api/v1/auth/register",
+        "/api/v1/auth/otp/send",
+        "/api/v1/documents",
+        "/api/v1/admin/verifications/{verification_id}/decision",
+    ):
         assert path in paths

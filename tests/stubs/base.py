@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import abc
+
 import json
 import os
 import socket
@@ -102,7 +104,7 @@ class Fault:
         return cls("disconnect")
 
 
-class StubServer:
+class StubServer(abc.ABC):
     """Subclasses implement check() (contract rules) and handle() (the provider's behaviour)."""
 
     def __init__(self, *, timeout_sleep: float = 3.0) -> None:
@@ -117,13 +119,13 @@ class StubServer:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
+    @abc.abstractmethod
     def check(self, request: RecordedRequest) -> list[Violation]:
         """Contract rules the request breaks."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def handle(self, request: RecordedRequest) -> Reply:
         """The provider's answer to a request that kept the contract."""
-        raise NotImplementedError
 
     @property
     def url(self) -> str:

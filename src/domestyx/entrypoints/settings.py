@@ -112,6 +112,7 @@ class Settings:
     argon2_memory_kib: int = 65536
     max_upload_bytes: int = 10 * 1024 * 1024
     worker_threads: int = 4
+    broker_requeue_after_ms: int = 15_000
     web_threads: int = 16
     log_format: str = "text"
     log_level: str = "INFO"
@@ -219,6 +220,7 @@ def _read(
         "argon2_memory_kib": _int(env, "ARGON2_MEMORY_KIB", 65536, problems),
         "max_upload_bytes": _int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, problems),
         "worker_threads": _int(env, "WORKER_THREADS", 4, problems),
+        "broker_requeue_after_ms": _int(env, "BROKER_REQUEUE_AFTER_MS", 15_000, problems),
         "web_threads": _int(env, "WEB_THREADS", 16, problems),
         "log_format": (get("LOG_FORMAT") or ("json" if production else "text")).lower(),
         "log_level": (get("LOG_LEVEL") or "INFO").upper(),

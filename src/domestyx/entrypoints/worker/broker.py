@@ -30,7 +30,7 @@ def _middleware() -> list[dramatiq.Middleware]:
     ]
 
 
-def make_broker(settings: Settings, *, heartbeat_timeout_ms: int = 15_000) -> dramatiq.Broker:
+def make_broker(settings: Settings) -> dramatiq.Broker:
     """A new broker; the caller registers actors on it (no import-time global)."""
     if settings.redis_url is None:
         broker: dramatiq.Broker = StubBroker(middleware=_middleware())
@@ -43,7 +43,8 @@ def make_broker(settings: Settings, *, heartbeat_timeout_ms: int = 15_000) -> dr
         client=client,
         namespace="domestyx",
         middleware=_middleware(),
-        heartbeat_timeout=heartbeat_timeout_ms,
+        heartbeat_timeout=settings.broker_requeue_after_ms,
         dead_message_ttl=7 * 24 * 3600 * 1000,
-        maintenance_chance=10_000,
+        # Per million fetches: how often a consumer sweeps dead workers' messages back (5 %).
+        maintenance_chance=50_000,
     )
