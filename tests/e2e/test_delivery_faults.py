@@ -13,7 +13,6 @@ from domestyx.domain.delivery import DeliveryStatus
 from tests.e2e.test_verification_flow import EMAIL, PHONE, register, send_sms, verify
 from tests.stubs.base import Fault
 from tests.stubs.resend_stub import resend_error
-from tests.stubs.twilio_stub import twilio_error
 from tests.support.services import wait_until
 from tests.support.stack import Stack, WorkerProcess, email_code
 

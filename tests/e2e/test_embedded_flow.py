@@ -14,9 +14,9 @@ from tests.support.app import (
     PASSWORD,
     bearer,
     build_services,
+    embedded_settings,
     http_client,
     register_and_verify,
-    embedded_settings,
 )
 from tests.support.files import png
 from tests.support.services import wait_until

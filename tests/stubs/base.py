@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-
 import json
 import os
 import socket
@@ -17,12 +16,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-
 _REPO_CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 
 
 def contract_file(name: str) -> Path:
-    """A provider spec from the repo's contracts/ (or DOMESTYX_CONTRACTS_DIR, to try a newer copy)."""
+    """A provider spec from the repo's contracts/ (DOMESTYX_CONTRACTS_DIR may point elsewhere)."""
     folder = Path(os.environ.get("DOMESTYX_CONTRACTS_DIR") or _REPO_CONTRACTS)
     path = folder / name
     if not path.is_file():

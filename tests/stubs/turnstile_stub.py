@@ -11,8 +11,8 @@ import attrs
 
 from tests.stubs.base import RecordedRequest, Reply, StubServer, Violation
 
-SECRET = "0x4AAAAAAAstub-secret-key"  # noqa: S105 - a test secret for the stub only
-DUMMY_TOKEN = "XXXX.DUMMY.TOKEN.XXXX"  # noqa: S105 - Cloudflare's public dummy token
+SECRET = "0x4AAAAAAAstub-secret-key"
+DUMMY_TOKEN = "XXXX.DUMMY.TOKEN.XXXX"
 TOKEN_TTL_S = 300
 
 

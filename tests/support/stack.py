@@ -38,8 +38,16 @@ class Stack:
         return Settings.from_env(self.env)
 
 
-def stack_env(tmp_path: Path, *, db_url: str, redis_url: str, s3: tuple[str, str],
-              resend: ResendStub, twilio: TwilioStub, turnstile: TurnstileStub) -> dict[str, str]:  # fmt: skip
+def stack_env(
+    tmp_path: Path,
+    *,
+    db_url: str,
+    redis_url: str,
+    s3: tuple[str, str],
+    resend: ResendStub,
+    twilio: TwilioStub,
+    turnstile: TurnstileStub,
+) -> dict[str, str]:
     """Environment variables of a production-like (but not production) deployment."""
     endpoint, bucket = s3
     return {
