@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 from litestar import Request
+from litestar.di import NamedDependency
 
 from domestyx.domain.audit import ClientContext
 from domestyx.domain.errors import Unauthenticated
@@ -35,3 +36,7 @@ def principal(request: Request[Any, Any, Any]) -> Principal:
     result = services_of(request).sessions.authenticate(token.strip())
     request.scope.setdefault("state", {})["account_id"] = result.account_id
     return result
+
+
+# The authenticated caller, injected by name from the controller's `caller` dependency.
+Caller: TypeAlias = NamedDependency[Principal]

@@ -7,15 +7,14 @@ from typing import Any, BinaryIO, cast
 
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.params import FromPath, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from domestyx.domain.abuse import Scope
 from domestyx.domain.documents import Document, DocumentKind
 from domestyx.domain.errors import InvalidInput
-from domestyx.domain.sessions import Principal
-from domestyx.entrypoints.http.deps import client_context, principal, services_of
+from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
 from domestyx.entrypoints.http.schemas import DocumentOut, DownloadOut
 
 Req = Request[Any, Any, Any]
@@ -69,9 +68,7 @@ class DocumentsController(Controller):
         sync_to_thread=True,
         request_max_body_size=DEFAULT_UPLOAD_LIMIT,
     )
-    def upload(
-        self, request: Req, caller: NamedDependency[Principal], data: MultipartBody[UploadForm]
-    ) -> DocumentOut:
+    def upload(self, request: Req, caller: Caller, data: MultipartBody[UploadForm]) -> DocumentOut:
         """Type from the bytes, never the header or the name; stored under a random key."""
         services, ctx = services_of(request), client_context(request)
         kind = _kind(data.kind)
@@ -81,22 +78,22 @@ class DocumentsController(Controller):
         return document_out(document)
 
     @get("/", sync_to_thread=True)
-    def list_documents(self, request: Req, caller: NamedDependency[Principal]) -> list[DocumentOut]:
+    def list_documents(self, request: Req, caller: Caller) -> list[DocumentOut]:
         """Visible versions, newest first."""
         return [document_out(d) for d in services_of(request).documents.list(caller)]
 
     @get("/{document_id:str}", sync_to_thread=True)
-    def read(self, request: Req, caller: NamedDependency[Principal], document_id: FromPath[str]) -> DocumentOut:
+    def read(self, request: Req, caller: Caller, document_id: FromPath[str]) -> DocumentOut:
         """One of the caller's documents."""
         return document_out(services_of(request).documents.get(caller, document_id))
 
     @delete("/{document_id:str}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def remove(self, request: Req, caller: NamedDependency[Principal], document_id: FromPath[str]) -> None:
+    def remove(self, request: Req, caller: Caller, document_id: FromPath[str]) -> None:
         """Delete; the object is erased by the purge job."""
         services_of(request).documents.delete(caller, document_id, client_context(request))
 
     @get("/{document_id:str}/download", sync_to_thread=True)
-    def download(self, request: Req, caller: NamedDependency[Principal], document_id: FromPath[str]) -> DownloadOut:
+    def download(self, request: Req, caller: Caller, document_id: FromPath[str]) -> DownloadOut:
         """A presigned GET valid at most five minutes, saved as an attachment; audited."""
         url = services_of(request).documents.download_url(
             caller, document_id, client_context(request)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, delete, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from domestyx.domain.sessions import Principal
-from domestyx.entrypoints.http.deps import client_context, principal, services_of
+from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
 from domestyx.entrypoints.http.schemas import AcceptedOut, MeOut, PasswordChangeIn, SessionOut
 
 Req = Request[Any, Any, Any]
@@ -24,7 +23,7 @@ class MeController(Controller):
     dependencies = {"caller": Provide(principal, sync_to_thread=True)}
 
     @get("/", sync_to_thread=True)
-    def me(self, request: Req, caller: NamedDependency[Principal]) -> MeOut:
+    def me(self, request: Req, caller: Caller) -> MeOut:
         """The account, its verification flags and identity status."""
         account = services_of(request).accounts.me(caller)
         return MeOut(
@@ -41,7 +40,7 @@ class MeController(Controller):
         )
 
     @get("/sessions", sync_to_thread=True)
-    def sessions(self, request: Req, caller: NamedDependency[Principal]) -> list[SessionOut]:
+    def sessions(self, request: Req, caller: Caller) -> list[SessionOut]:
         """Live sessions, the current one flagged."""
         views = services_of(request).sessions.list_sessions(caller)
         return [
@@ -58,13 +57,13 @@ class MeController(Controller):
         ]
 
     @delete("/sessions/{session_id:str}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def revoke(self, request: Req, caller: NamedDependency[Principal], session_id: FromPath[str]) -> None:
+    def revoke(self, request: Req, caller: Caller, session_id: FromPath[str]) -> None:
         """Revoke one of the caller's sessions."""
         services_of(request).sessions.revoke_session(caller, session_id, client_context(request))
 
     @post("/password", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
     def change_password(
-        self, request: Req, caller: NamedDependency[Principal], data: JSONBody[PasswordChangeIn]
+        self, request: Req, caller: Caller, data: JSONBody[PasswordChangeIn]
     ) -> None:
         """Change the password; every other session is signed out."""
         services_of(request).accounts.change_password(
@@ -72,7 +71,7 @@ class MeController(Controller):
         )
 
     @delete("/", status_code=HTTP_202_ACCEPTED, sync_to_thread=True)
-    def delete_account(self, request: Req, caller: NamedDependency[Principal]) -> AcceptedOut:
+    def delete_account(self, request: Req, caller: Caller) -> AcceptedOut:
         """Close the account; its documents are erased by the worker."""
         services_of(request).accounts.delete_account(caller, client_context(request))
         return AcceptedOut(

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from domestyx.domain.errors import NotFound
-from domestyx.domain.sessions import Principal
 from domestyx.domain.verification import Decision, ReasonCode, ReviewEntry, Verification
-from domestyx.entrypoints.http.deps import client_context, principal, services_of
+from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
 from domestyx.entrypoints.http.routes.documents import document_out
 from domestyx.entrypoints.http.schemas import (
     DecisionIn,
@@ -59,12 +58,12 @@ class VerificationController(Controller):
     dependencies = CALLER
 
     @post("/submit", status_code=HTTP_202_ACCEPTED, sync_to_thread=True)
-    def submit(self, request: Req, caller: NamedDependency[Principal]) -> VerificationOut:
+    def submit(self, request: Req, caller: Caller) -> VerificationOut:
         """Ask for review of the newest version of each required document."""
         return verification_out(services_of(request).review.submit(caller, client_context(request)))
 
     @get("/", sync_to_thread=True)
-    def current(self, request: Req, caller: NamedDependency[Principal]) -> VerificationOut:
+    def current(self, request: Req, caller: Caller) -> VerificationOut:
         """The newest submission; 404 before the first."""
         verification = services_of(request).review.status(caller)
         if verification is None:
@@ -81,7 +80,7 @@ class AdminController(Controller):
 
     @get("/verifications", sync_to_thread=True)
     def queue(
-        self, request: Req, caller: NamedDependency[Principal], limit: FromQuery[int] = 50
+        self, request: Req, caller: Caller, limit: FromQuery[int] = 50
     ) -> list[VerificationOut]:
         """Submissions waiting for or under review, oldest first."""
         queue = services_of(request).review.queue(caller, max(1, min(limit, 200)))
@@ -91,7 +90,7 @@ class AdminController(Controller):
         "/verifications/{verification_id:str}/claim", status_code=HTTP_200_OK, sync_to_thread=True
     )
     def claim(
-        self, request: Req, caller: NamedDependency[Principal], verification_id: FromPath[str]
+        self, request: Req, caller: Caller, verification_id: FromPath[str]
     ) -> VerificationOut:
         """Take a submission into review."""
         review = services_of(request).review
@@ -106,7 +105,7 @@ class AdminController(Controller):
     def decide(
         self,
         request: Req,
-        caller: NamedDependency[Principal],
+        caller: Caller,
         verification_id: FromPath[str],
         data: JSONBody[DecisionIn],
     ) -> VerificationOut:
@@ -124,13 +123,13 @@ class AdminController(Controller):
         return verification_out(verification, list(review.history(caller, verification_id)))
 
     @get("/documents/{document_id:str}", sync_to_thread=True)
-    def document(self, request: Req, caller: NamedDependency[Principal], document_id: FromPath[str]) -> DocumentOut:
+    def document(self, request: Req, caller: Caller, document_id: FromPath[str]) -> DocumentOut:
         """Staff view of a document's metadata (audited)."""
         doc = services_of(request).documents.admin_get(caller, document_id, client_context(request))
         return document_out(doc)
 
     @get("/documents/{document_id:str}/download", sync_to_thread=True)
-    def download(self, request: Req, caller: NamedDependency[Principal], document_id: FromPath[str]) -> DownloadOut:
+    def download(self, request: Req, caller: Caller, document_id: FromPath[str]) -> DownloadOut:
         """Staff download link (audited)."""
         url = services_of(request).documents.admin_download_url(
             caller, document_id, client_context(request)

@@ -1,0 +1,1 @@
+"""Better Stack Uptime: heartbeat pings and declarative monitor sync."""

@@ -1,0 +1,1 @@
+"""Sentry error reporting with secret and PII scrubbing."""
