@@ -108,11 +108,15 @@ class Settings:
     rate_limits: tuple[tuple[str, str], ...] = ()
     heartbeat_urls: tuple[tuple[str, str], ...] = ()
     betterstack_api_token: str | None = attrs.field(default=None, repr=False)
+    betterstack_api_url: str = "https://uptime.betterstack.com/api/v2"
+    monitor_check_frequency_s: int = 60
+    monitor_regions: tuple[str, ...] = ("us", "eu")
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     max_upload_bytes: int = 10 * 1024 * 1024
     worker_threads: int = 4
     broker_requeue_after_ms: int = 15_000
+    worker_heartbeat_s: int = 60
     web_threads: int = 16
     log_format: str = "text"
     log_level: str = "INFO"
@@ -216,11 +220,16 @@ def _read(
         "rate_limits": tuple(overrides),
         "heartbeat_urls": heartbeats,
         "betterstack_api_token": get("BETTERSTACK_API_TOKEN") or None,
+        "betterstack_api_url": get("BETTERSTACK_API_URL")
+        or "https://uptime.betterstack.com/api/v2",
+        "monitor_check_frequency_s": _int(env, "MONITOR_CHECK_FREQUENCY", 60, problems),
+        "monitor_regions": _csv(get("MONITOR_REGIONS")) or ("us", "eu"),
         "argon2_time_cost": _int(env, "ARGON2_TIME_COST", 3, problems),
         "argon2_memory_kib": _int(env, "ARGON2_MEMORY_KIB", 65536, problems),
         "max_upload_bytes": _int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, problems),
         "worker_threads": _int(env, "WORKER_THREADS", 4, problems),
         "broker_requeue_after_ms": _int(env, "BROKER_REQUEUE_AFTER_MS", 15_000, problems),
+        "worker_heartbeat_s": _int(env, "WORKER_HEARTBEAT_SECONDS", 60, problems),
         "web_threads": _int(env, "WEB_THREADS", 16, problems),
         "log_format": (get("LOG_FORMAT") or ("json" if production else "text")).lower(),
         "log_level": (get("LOG_LEVEL") or "INFO").upper(),

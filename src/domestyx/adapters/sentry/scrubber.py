@@ -36,6 +36,15 @@ def is_expected_client_error(exc: BaseException | None) -> bool:
     return isinstance(exc, HTTPException) and exc.status_code < 500
 
 
+def _from_dramatiq_attempt(event: Event) -> bool:
+    """The Dramatiq integration reports every failed attempt; only the dead letter is reported.
+
+    The worker's dead-letter middleware captures the final failure once, with job name and id.
+    """
+    values = (event.get("exception") or {}).get("values") or []
+    return any((v.get("mechanism") or {}).get("type") == "dramatiq" for v in values)
+
+
 @attrs.frozen
 class Scrubber:
     """Recursive scrubber; `pseudonym_key` keys the HMAC that stands in for emails and phones."""
@@ -63,6 +72,8 @@ class Scrubber:
         """Sentry hook for error and message events."""
         exc_info = hint.get("exc_info")
         if exc_info and is_expected_client_error(exc_info[1]):
+            return None
+        if _from_dramatiq_attempt(event):
             return None
         kept = {key: event.get(key) for key in _SDK_KEYS if key in event}
         scrubbed = cast("dict[str, Any]", self.scrub(event))

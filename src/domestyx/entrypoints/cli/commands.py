@@ -53,7 +53,10 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
 
     services = _services(settings)
     runner = WorkerRunner(
-        services.broker, threads=args.threads or settings.worker_threads, heartbeat_check="worker"
+        services.broker,
+        threads=args.threads or settings.worker_threads,
+        heartbeat_check="worker",
+        heartbeat_every_s=settings.worker_heartbeat_s,
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -159,7 +162,9 @@ def backup(args: argparse.Namespace, settings: Settings) -> int:
     def run(services: Services) -> str:
         if args.action == "create":
             return str(create_backup(services.engine, services.storage, now=services.clock.now()))
-        report: Any = verify_backup(settings.database_url, services.storage)
+        report: Any = verify_backup(
+            settings.database_url, services.storage, ca_file=settings.database_ca_file
+        )
         if not report.ok:
             raise BackupMismatch(str(report))
         return str(report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Litestar
@@ -54,6 +55,7 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
                 EdgeMiddleware,
                 trusted=parse_networks(settings.trusted_proxies),
                 hsts=settings.is_production,
+                on_request=_sentry_tagger(settings.sentry_dsn_backend),
             )
         ],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -73,6 +75,14 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
         logging_config=None,
         debug=False,
     )
+
+
+def _sentry_tagger(dsn: str | None) -> Callable[[str], None] | None:
+    if not dsn:
+        return None
+    from domestyx.adapters.sentry.reporter import attach_request_id
+
+    return attach_request_id
 
 
 def _cors(origins: tuple[str, ...]) -> CORSConfig | None:

@@ -6,7 +6,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from litestar.enums import ScopeType
@@ -29,10 +29,18 @@ _API_HEADERS = [
 class EdgeMiddleware:
     """Runs first: names the request, finds the client, logs the outcome."""
 
-    def __init__(self, app: ASGIApp, *, trusted: Sequence[Network], hsts: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        trusted: Sequence[Network],
+        hsts: bool,
+        on_request: Callable[[str], None] | None = None,
+    ) -> None:
         self.app = app
         self.trusted = trusted
         self.hsts = hsts
+        self.on_request = on_request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Wrap one HTTP request."""
@@ -43,6 +51,8 @@ class EdgeMiddleware:
         incoming = headers.get("x-request-id", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = set_request_id(request_id)
+        if self.on_request is not None:
+            self.on_request(request_id)  # e.g. tag Sentry events with the request id
         peer = (scope.get("client") or ("", 0))[0] or ""
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
