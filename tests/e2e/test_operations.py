@@ -1,4 +1,4 @@
-"""Operations from the CLI: monitors sync, heartbeats from the worker and cron jobs, backup drill."""
+"""Operations from the CLI: monitors sync, worker and cron heartbeats, backup drill."""
 
 from __future__ import annotations
 

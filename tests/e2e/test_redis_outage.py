@@ -1,4 +1,4 @@
-"""Redis stops mid-run: protected endpoints fail closed fast, the rest works, recovery is automatic."""
+"""Redis stops mid-run: protected endpoints fail closed fast, the rest works, then recovers."""
 
 from __future__ import annotations
 
