@@ -156,7 +156,7 @@ def test_download_url_is_short_lived_attachment_with_a_safe_name(world: World) -
     document = world.upload(owner, DocumentKind.POLICE_CLEARANCE, files.pdf())
     url = world.documents().download_url(owner, document.id, CTX)
     assert url.expires_at == world.clock.now() + timedelta(minutes=5)
-    assert "attachment; filename=police_clearance-v1.pdf" in unquote(url.url)
+    assert 'attachment; filename="police_clearance-v1.pdf"' in unquote(url.url)
     assert "type=application/pdf" in unquote(url.url)
     (event,) = world.events(AuditEventType.DOCUMENT_URL_ISSUED)
     assert (event.subject_id, event.actor_id, event.details["route"]) == (
