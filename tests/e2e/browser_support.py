@@ -1,0 +1,277 @@
+"""Local stand-ins for the browser test: the app as a subprocess, Turnstile's script, a Sentry
+ingest endpoint, and Debian's Chromium driven by Playwright (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from sentry_sdk.envelope import Envelope
+
+from tests.support.services import free_port
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+# The flags this machine needs: no sandbox as root, and no calls home on a closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DUMMY_TOKEN = "XXXX.DUMMY.TOKEN.XXXX"
+TURNSTILE_PATH = "/turnstile/v0/api.js"
+
+# Implements the part of Turnstile's explicit-render API the client uses. The marker carries
+# the site key and action so the test can assert what the client asked for.
+TURNSTILE_STAND_IN = """
+(function () {
+  var TOKEN = "__TOKEN__";
+  var widgets = {};
+  var next = 0;
+  function issue(id) {
+    setTimeout(function () {
+      var w = widgets[id];
+      if (w && w.options.callback) w.options.callback(TOKEN);
+    }, 50);
+  }
+  window.turnstile = {
+    render: function (container, options) {
+      var el = typeof container === "string" ? document.querySelector(container) : container;
+      var id = "stand-in-" + (++next);
+      var marker = document.createElement("div");
+      marker.className = "turnstile-stand-in";
+      marker.setAttribute("data-sitekey", options.sitekey);
+      marker.setAttribute("data-action", options.action || "");
+      marker.textContent = "Turnstile stand-in: " + options.sitekey + " (" + options.action + ")";
+      el.appendChild(marker);
+      widgets[id] = { el: el, marker: marker, options: options };
+      issue(id);
+      return id;
+    },
+    reset: function (id) { issue(id); },
+    remove: function (id) {
+      var w = widgets[id];
+      if (w) { w.marker.remove(); delete widgets[id]; }
+    },
+    getResponse: function (id) { return widgets[id] ? TOKEN : undefined; }
+  };
+})();
+""".replace("__TOKEN__", DUMMY_TOKEN)
+
+
+class _Quiet(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Test output stays readable."""
+
+    def reply(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextmanager
+def _serve(handler: type[BaseHTTPRequestHandler], owner: Any) -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.owner = owner  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+class TurnstileScript:
+    """Serves the stand-in at a Turnstile-like URL; counts how often it was fetched."""
+
+    def __init__(self) -> None:
+        self.fetches = 0
+        self.url = ""
+
+    @contextmanager
+    def running(self) -> Iterator[TurnstileScript]:
+        class Handler(_Quiet):
+            def do_GET(self) -> None:
+                owner: TurnstileScript = self.server.owner  # type: ignore[attr-defined]
+                if urlsplit(self.path).path != TURNSTILE_PATH:
+                    self.reply(404, b"not found", "text/plain")
+                    return
+                owner.fetches += 1
+                self.reply(200, TURNSTILE_STAND_IN.encode(), "text/javascript")
+
+        with _serve(Handler, self) as port:
+            self.url = f"http://127.0.0.1:{port}{TURNSTILE_PATH}?render=explicit"
+            yield self
+
+
+class SentryReceiver:
+    """A Sentry envelope endpoint as browsers call it: key in the query string, no preflight."""
+
+    def __init__(self, project: int = 7, public_key: str = "browserkey") -> None:
+        self.project = project
+        self.public_key = public_key
+        self.events: list[dict[str, Any]] = []
+        self.dsn = ""
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def running(self) -> Iterator[SentryReceiver]:
+        class Handler(_Quiet):
+            def do_POST(self) -> None:
+                owner: SentryReceiver = self.server.owner  # type: ignore[attr-defined]
+                split = urlsplit(self.path)
+                key = parse_qs(split.query).get("sentry_key", [""])[0]
+                auth = self.headers.get("X-Sentry-Auth", "")
+                expected = f"/api/{owner.project}/envelope/"
+                authorized = key == owner.public_key or f"sentry_key={owner.public_key}" in auth
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if split.path != expected or not authorized:
+                    self.reply(401, b"{}", "application/json")
+                    return
+                owner.receive(body)
+                self.reply(200, b"{}", "application/json")
+
+        with _serve(Handler, self) as port:
+            self.dsn = f"http://{self.public_key}@127.0.0.1:{port}/{self.project}"
+            yield self
+
+    def receive(self, body: bytes) -> None:
+        """Keep the error events of an envelope (sessions and client reports are bookkeeping)."""
+        envelope = Envelope.deserialize(body)
+        with self._changed:
+            for item in envelope.items:
+                event = item.get_event() if item.type == "event" else None
+                if event is not None:
+                    self.events.append(dict(event))
+            self._changed.notify_all()
+
+    def wait_for_message(self, text: str, timeout: float = 10.0) -> dict[str, Any] | None:
+        """The first event whose exception value contains `text`."""
+
+        def find() -> dict[str, Any] | None:
+            for event in self.events:
+                values = (event.get("exception") or {}).get("values") or []
+                if any(text in str(v.get("value", "")) for v in values):
+                    return event
+            return None
+
+        with self._changed:
+            self._changed.wait_for(lambda: find() is not None, timeout)
+            return find()
+
+
+@contextmanager
+def app_server(var_dir: Path, env: dict[str, str]) -> Iterator[str]:
+    """`domestyx serve` on a free port with the embedded defaults; yields the base URL."""
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "DOMESTYX_VAR_DIR": str(var_dir),
+        "PORT": str(port),  # also the base of the app-served download links
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "8192",
+        **env,
+    }
+    log = (var_dir / "serve.log").open("wb")
+    command = [str(Path(sys.executable).parent / "domestyx"), "serve"]
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_live(base, process, var_dir / "serve.log")
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        log.close()
+
+
+def _wait_live(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"domestyx serve exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"domestyx serve did not come up:\n{log.read_text()[-3000:]}")
+
+
+def create_reviewer(var_dir: Path, email: str, phone: str, password: str) -> None:
+    """The operator's way: `domestyx create-admin --role reviewer`, password from the env."""
+    env = {
+        **os.environ,
+        "DOMESTYX_VAR_DIR": str(var_dir),
+        "DOMESTYX_ADMIN_PASSWORD": password,
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "8192",
+    }
+    command = [str(Path(sys.executable).parent / "domestyx"), "create-admin"]
+    subprocess.run(
+        [*command, "--email", email, "--phone", phone, "--role", "reviewer"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def outbox_code(base: str, to: str, *, after: str = "", timeout: float = 15.0) -> str:
+    """The newest 6-digit code sent to `to` (newer than `after`), read from GET /dev/outbox."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        entries = httpx.get(
+            f"{base}/dev/outbox", headers={"Accept": "application/json"}, timeout=5
+        ).json()
+        for entry in entries:  # newest first
+            match = re.search(r"\b(\d{6})\b", entry["body"])
+            if entry["to"] == to and match and entry["created_at"] > after:
+                return match.group(1)
+        time.sleep(0.1)
+    raise AssertionError(f"no code for {to} in the dev outbox")
+
+
+def turnstile_tokens(requests: list[tuple[str, str | None]]) -> dict[str, list[str]]:
+    """Per protected endpoint, the turnstile_token values the browser sent."""
+    sent: dict[str, list[str]] = {}
+    for url, body in requests:
+        path = urlsplit(url).path
+        if body and path.startswith("/api/v1/auth/"):
+            token = json.loads(body).get("turnstile_token")
+            if token is not None:
+                sent.setdefault(path.removeprefix("/api/v1/auth/"), []).append(token)
+    return sent

@@ -1,0 +1,249 @@
+"""The web client in Debian's headless Chromium against the real app on its embedded defaults."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DUMMY_TOKEN,
+    SentryReceiver,
+    TurnstileScript,
+    app_server,
+    create_reviewer,
+    outbox_code,
+    turnstile_tokens,
+)
+from tests.support.files import png
+from tests.support.services import unavailable
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
+SITE_KEY = "0x4AAAAAAABrowserTestKey"
+ENVIRONMENT = "browser-test"
+RELEASE = "domestyx@9.9.9-browser"
+PASSWORD = "correct horse battery staple"
+REVIEWER = ("reviewer@example.com", "+447700900999")
+WIDGET_SCOPE = ".turnstile-stand-in"
+
+
+@dataclass
+class Stack:
+    """The running app and the third parties it is configured to use."""
+
+    base: str
+    turnstile: TurnstileScript
+    sentry: SentryReceiver
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not CHROMIUM.exists():
+        unavailable("chromium", f"{CHROMIUM} is missing; run .ci/browser.sh (Debian's package)")
+    var_dir = tmp_path_factory.mktemp("browser-var")
+    with TurnstileScript().running() as turnstile, SentryReceiver().running() as sentry:
+        env = {
+            "DOMESTYX_ENV": ENVIRONMENT,
+            "RELEASE": RELEASE,
+            "TURNSTILE_SITE_KEY": SITE_KEY,
+            "TURNSTILE_SCRIPT_URL": turnstile.url,
+            "SENTRY_DSN_FRONTEND": sentry.dsn,
+        }
+        with app_server(var_dir, env) as base:
+            create_reviewer(var_dir, *REVIEWER, PASSWORD)
+            yield Stack(base, turnstile, sentry)
+
+
+@pytest.fixture(scope="module")
+def browser(stack: Stack) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text),
+    )
+    yield page
+    context.close()
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def heading(page: Any, text: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(text)
+
+
+def ready_widget(page: Any, action: str) -> Any:
+    """The stand-in marker for `action`, once its token has reached the form."""
+    from playwright.sync_api import expect
+
+    widget = page.locator(f'[data-turnstile-action="{action}"]')
+    expect(widget.locator(WIDGET_SCOPE)).to_have_attribute("data-sitekey", SITE_KEY)
+    expect(widget).to_contain_text("Check complete.")
+    return widget
+
+
+def sign_in(page: Any, who: str) -> None:
+    heading(page, "Sign in")
+    page.get_by_label("Email address or phone number").fill(who)
+    page.get_by_label("Password").fill(PASSWORD)
+    ready_widget(page, "login")
+    page.get_by_role("button", name="Sign in").click()
+
+
+def upload(page: Any, kind: str, name: str) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_label("Document type").select_option(kind)
+    page.get_by_label("File").set_input_files(
+        files=[{"name": name, "mimeType": "image/png", "buffer": png(8, 8)}]
+    )
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("form .form-status")).to_contain_text("Uploaded")
+
+
+def test_worker_registers_verifies_uploads_submits_and_is_approved(stack: Stack, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    email, phone = "ann.worker@example.com", "+447700900123"
+    sent: list[tuple[str, str | None]] = []
+    page.on("request", lambda r: sent.append((r.url, r.post_data)) if r.method == "POST" else None)
+
+    page.goto(f"{stack.base}/#/register")
+    heading(page, "Create your account")
+    page.get_by_label("Email address", exact=True).fill(email)
+    page.get_by_label("Mobile phone number").fill(phone)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("A domestic worker").check()
+    ready_widget(page, "register")
+    shot(page, "01-register")
+    page.get_by_role("button", name="Create account").click()
+
+    heading(page, "Confirm your email address")
+    page.get_by_label("6-digit code").fill(outbox_code(stack.base, email))
+    shot(page, "02-verify-email")
+    page.get_by_role("button", name="Confirm").click()
+
+    heading(page, "Confirm your phone number")
+    ready_widget(page, "otp_send")
+    page.get_by_role("button", name="Text me a code").click()
+    expect(page.get_by_role("button", name=re.compile(r"Text me a code \(available in \d+ s\)")))
+    page.get_by_label("6-digit code").fill(outbox_code(stack.base, phone))
+    shot(page, "03-verify-phone")
+    page.get_by_role("button", name="Confirm").click()
+
+    sign_in(page, email)
+    heading(page, "My documents")
+    page.get_by_label("File").set_input_files(
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a scan"}]
+    )
+    expect(page.get_by_role("alert").first).to_contain_text("Only PDF, JPEG or PNG")
+    upload(page, "id_card", "id-card.png")
+    upload(page, "police_clearance", "police.png")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download National ID card, version 1").click()
+    assert Path(download.value.path()).read_bytes() == png(8, 8)
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_text("Submitted. A reviewer will look")).to_be_visible()
+    expect(page.locator("[data-identity-status]")).to_have_attribute(
+        "data-identity-status", "submitted"
+    )
+    shot(page, "04-documents-submitted")
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, REVIEWER[0])
+    heading(page, "Review queue")
+    submission = page.locator("article[data-verification-id]")
+    expect(submission).to_have_count(1)
+    expect(submission).to_contain_text("National ID card")
+    expect(submission).to_contain_text("Police clearance certificate")
+    shot(page, "05-review-queue")
+    submission.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status").filter(has_text="verified")).to_be_visible()
+    expect(submission).to_have_count(0)
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, email)
+    heading(page, "My documents")
+    identity = page.locator("[data-identity-status]")
+    expect(identity).to_have_attribute("data-identity-status", "approved")
+    expect(identity).to_contain_text("verified")
+    shot(page, "06-worker-verified")
+
+    tokens = turnstile_tokens(sent)
+    assert tokens["register"] == [DUMMY_TOKEN]
+    assert tokens["otp/send"] == [DUMMY_TOKEN]
+    assert tokens["login"] == [DUMMY_TOKEN] * 3
+    assert page.csp_violations == []
+
+
+def test_turnstile_renders_with_the_site_key_on_each_protected_form(
+    stack: Stack, page: Any
+) -> None:
+    for route, action in (
+        ("register", "register"),
+        ("login", "login"),
+        ("verify-phone", "otp_send"),
+        ("verify-email", "otp_send"),
+    ):
+        page.goto(f"{stack.base}/#/{route}")
+        marker = ready_widget(page, action).locator(WIDGET_SCOPE)
+        assert marker.get_attribute("data-action") == action
+        assert SITE_KEY in marker.inner_text()
+    assert stack.turnstile.fetches >= 1
+    assert page.csp_violations == []
+
+
+def test_problems_are_shown_as_sentences_with_when_to_retry(stack: Stack, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{stack.base}/#/verify-email")
+    page.get_by_label("Email address", exact=True).fill("nobody@example.com")
+    ready_widget(page, "otp_send")
+    page.get_by_role("button", name="Email me a new code").click()
+    expect(page.get_by_role("status").filter(has_text="A new code is on its way")).to_be_visible()
+    page.reload()  # forgets the client's cooldown; the server keeps its own
+    page.get_by_label("Email address", exact=True).fill("nobody@example.com")
+    ready_widget(page, "otp_send")
+    page.get_by_role("button", name="Email me a new code").click()
+    alert = page.get_by_role("alert").filter(has_text="try again in")
+    expect(alert).to_contain_text(re.compile(r"try again in \d+ seconds \(at \d+:\d+:\d+"))
+    expect(alert).to_contain_text(re.compile(r"Reference: [0-9a-f]{32}"))
+    expect(page.get_by_role("button", name=re.compile(r"available in \d+ s"))).to_be_disabled()
+    shot(page, "07-retry-after")
+
+
+def test_thrown_client_error_reaches_sentry_with_environment_release_and_request_id(
+    stack: Stack, page: Any
+) -> None:
+    page.goto(f"{stack.base}/#/login")
+    heading(page, "Sign in")
+    page.evaluate("() => setTimeout(() => { throw new Error('browser test: thrown in client') })")
+    event = stack.sentry.wait_for_message("browser test: thrown in client")
+    assert event is not None, "no error event reached the Sentry receiver"
+    assert (event["environment"], event["release"]) == (ENVIRONMENT, RELEASE)
+    assert re.fullmatch(r"[0-9a-f]{32}", event["tags"]["request_id"])
