@@ -14,10 +14,12 @@ from domestyx.domain.contacts import normalize_email, normalize_phone
 from domestyx.domain.delivery import Delivery, Template
 from domestyx.domain.delivery_service import DELIVER_JOB
 from domestyx.domain.errors import (
+    CodeAttemptsExhausted,
     Conflict,
     Forbidden,
     InvalidCredentials,
     InvalidInput,
+    ResendTooSoon,
     WeakPassword,
 )
 from domestyx.domain.otp import Channel, Purpose
@@ -102,7 +104,7 @@ class AccountService:
         password_hash: str,
         role: Role,
         ctx: ClientContext,
-    ) -> str:
+    ) -> str | None:
         account = Account(
             id=self.ids.new_id(),
             email=email,
@@ -120,7 +122,12 @@ class AccountService:
                 role=role.value,
             )
         )
-        return self.codes.queue_code(uow, account, Channel.EMAIL, Purpose.VERIFY_EMAIL)
+        try:
+            return self.codes.queue_code(uow, account, Channel.EMAIL, Purpose.VERIFY_EMAIL)
+        except (ResendTooSoon, CodeAttemptsExhausted):
+            # A code for this address went out moments ago (or the slot is locked): the account
+            # is still created; the person asks for a code again once the wait is over.
+            return None
 
     def _notify_owner(self, uow: UnitOfWork, owner: Account, ctx: ClientContext) -> str | None:
         uow.audit.append(

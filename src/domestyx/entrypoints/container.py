@@ -115,7 +115,7 @@ def _wire(
         )
     )
     signer: TokenSigner = JwtTokenSigner(
-        settings.jwt_signing_key, issuer="domestyx", audience="domestyx-api"
+        settings.jwt_signing_key, issuer="domestyx", audience="domestyx-api", clock=clock
     )
     policy = AbusePolicy(sms=SmsPolicy(settings.sms_allowed_prefixes)).with_overrides(
         dict(settings.rate_limits)

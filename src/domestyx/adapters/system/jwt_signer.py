@@ -7,6 +7,7 @@ import jwt
 from domestyx.domain.accounts import Role
 from domestyx.domain.errors import InvalidToken
 from domestyx.domain.sessions import AccessClaims
+from domestyx.ports.clock import Clock
 
 _REQUIRED = ["iss", "aud", "sub", "exp", "iat", "jti", "sid", "role"]
 
@@ -14,12 +15,15 @@ _REQUIRED = ["iss", "aud", "sub", "exp", "iat", "jti", "sid", "role"]
 class JwtTokenSigner:
     """Signs with JWT_SIGNING_KEY; accepts only HS256 tokens for our issuer and audience."""
 
-    def __init__(self, key: str, *, issuer: str, audience: str, leeway_s: int = 5) -> None:
+    def __init__(
+        self, key: str, *, issuer: str, audience: str, clock: Clock, leeway_s: int = 5
+    ) -> None:
         if len(key.encode()) < 32:
             raise ValueError("JWT signing key must be at least 32 bytes")
         self._key = key
         self._issuer = issuer
         self._audience = audience
+        self._clock = clock
         self._leeway = leeway_s
 
     def sign(self, claims: AccessClaims) -> str:
@@ -42,15 +46,21 @@ class JwtTokenSigner:
             header = jwt.get_unverified_header(token)
             if header.get("alg") != "HS256":
                 raise InvalidToken("unsupported token algorithm")
+            # Times are checked against our Clock port, not PyJWT's wall clock.
             data = jwt.decode(
                 token,
                 self._key,
                 algorithms=["HS256"],
                 audience=self._audience,
                 issuer=self._issuer,
-                leeway=self._leeway,
-                options={"require": _REQUIRED},
+                options={
+                    "require": _REQUIRED,
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
             )
+            self._check_times(int(data["iat"]), int(data["exp"]))
             return AccessClaims(
                 sub=str(data["sub"]),
                 role=Role(data["role"]),
@@ -63,3 +73,10 @@ class JwtTokenSigner:
             )
         except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
             raise InvalidToken from exc
+
+    def _check_times(self, iat: int, exp: int) -> None:
+        now = int(self._clock.now().timestamp())
+        if exp <= now - self._leeway:
+            raise InvalidToken("the access token has expired")
+        if iat > now + self._leeway:
+            raise InvalidToken("the access token was issued in the future")

@@ -23,6 +23,7 @@ from domestyx.entrypoints.http.routes.documents import DocumentsController
 from domestyx.entrypoints.http.routes.me import MeController
 from domestyx.entrypoints.http.routes.review import AdminController, VerificationController
 from domestyx.entrypoints.http.routes.system import SystemController
+from domestyx.entrypoints.http.routes.web import web_handlers
 from domestyx.entrypoints.http.routes.webhooks import WebhookController
 from domestyx.entrypoints.services import Services
 from domestyx.entrypoints.worker.runner import WorkerRunner
@@ -41,6 +42,7 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
         VerificationController,
         AdminController,
         WebhookController,
+        *web_handlers(settings),
     ]
     if not settings.is_production and services.outbox is not None:
         handlers.append(DevOutboxController)
