@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test install install-dev lint services bench clean
+.PHONY: serve test install install-dev lint services bench web clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ services:  ## start or repair local MariaDB and Redis
 
 bench: install-dev services  ## benchmarks; results go to docs/benchmarks.md
 	$(BIN)/python -m bench.run
+
+web:  ## rebuild the web client into the package (needs Node >= 20.19); commit the result
+	cd web && npm ci && npm run build
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from sentry_sdk.envelope import Envelope
 
+from tests.support.files import png
 from tests.support.services import free_port
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -275,3 +276,41 @@ def turnstile_tokens(requests: list[tuple[str, str | None]]) -> dict[str, list[s
             if token is not None:
                 sent.setdefault(path.removeprefix("/api/v1/auth/"), []).append(token)
     return sent
+
+
+def verified_account(base: str, email: str, phone: str, password: str) -> None:
+    """Register and prove both contacts over HTTP, as the pages would."""
+    api = f"{base}/api/v1/auth"
+    body = {"email": email, "phone": phone, "password": password, "role": "worker"}
+    response = httpx.post(f"{api}/register", json={**body, "turnstile_token": DUMMY_TOKEN})
+    assert response.status_code == 202, response.text
+    for channel, destination, purpose in (
+        ("email", email, "verify_email"),
+        ("sms", phone, "verify_phone"),
+    ):
+        if channel == "sms":
+            send = {"channel": channel, "destination": destination, "purpose": purpose}
+            response = httpx.post(f"{api}/otp/send", json={**send, "turnstile_token": DUMMY_TOKEN})
+            assert response.status_code == 202, response.text
+        verify = {"channel": channel, "destination": destination, "purpose": purpose}
+        response = httpx.post(
+            f"{api}/otp/verify", json={**verify, "code": outbox_code(base, destination)}
+        )
+        assert response.status_code == 200, response.text
+
+
+def submitted_worker(base: str, email: str, phone: str, password: str) -> str:
+    """A verified worker with both required documents submitted; returns the submission id."""
+    verified_account(base, email, phone, password)
+    login = {"email": email, "password": password, "turnstile_token": DUMMY_TOKEN}
+    tokens = httpx.post(f"{base}/api/v1/auth/login", json=login).json()
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    for kind in ("passport", "police_clearance"):
+        files = {"file": ("scan.png", png(4, 4), "image/png")}
+        response = httpx.post(
+            f"{base}/api/v1/documents", data={"kind": kind}, files=files, headers=auth
+        )
+        assert response.status_code == 201, response.text
+    response = httpx.post(f"{base}/api/v1/verification/submit", headers=auth)
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from tests.e2e.browser_support import (
     CHROMIUM,
@@ -19,7 +19,9 @@ from tests.e2e.browser_support import (
     app_server,
     create_reviewer,
     outbox_code,
+    submitted_worker,
     turnstile_tokens,
+    verified_account,
 )
 from tests.support.files import png
 from tests.support.services import unavailable
@@ -63,9 +65,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="module")
-def browser(stack: Stack) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
+def browser(stack: Stack) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
@@ -73,41 +73,42 @@ def browser(stack: Stack) -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text),
-    )
     yield page
     context.close()
 
 
-def shot(page: Any, name: str) -> None:
+@pytest.fixture
+def csp_violations(page: Page) -> list[str]:
+    """Console reports of anything the page CSP blocked."""
+    seen: list[str] = []
+    page.on(
+        "console", lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None
+    )
+    return seen
+
+
+def shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def heading(page: Any, text: str) -> None:
-    from playwright.sync_api import expect
-
+def heading(page: Page, text: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
 
 
-def ready_widget(page: Any, action: str) -> Any:
+def ready_widget(page: Page, action: str) -> Locator:
     """The stand-in marker for `action`, once its token has reached the form."""
-    from playwright.sync_api import expect
-
     widget = page.locator(f'[data-turnstile-action="{action}"]')
     expect(widget.locator(WIDGET_SCOPE)).to_have_attribute("data-sitekey", SITE_KEY)
     expect(widget).to_contain_text("Check complete.")
     return widget
 
 
-def sign_in(page: Any, who: str) -> None:
+def sign_in(page: Page, who: str) -> None:
     heading(page, "Sign in")
     page.get_by_label("Email address or phone number").fill(who)
     page.get_by_label("Password").fill(PASSWORD)
@@ -115,9 +116,7 @@ def sign_in(page: Any, who: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def upload(page: Any, kind: str, name: str) -> None:
-    from playwright.sync_api import expect
-
+def upload(page: Page, kind: str, name: str) -> None:
     page.get_by_label("Document type").select_option(kind)
     page.get_by_label("File").set_input_files(
         files=[{"name": name, "mimeType": "image/png", "buffer": png(8, 8)}]
@@ -126,9 +125,9 @@ def upload(page: Any, kind: str, name: str) -> None:
     expect(page.locator("form .form-status")).to_contain_text("Uploaded")
 
 
-def test_worker_registers_verifies_uploads_submits_and_is_approved(stack: Stack, page: Any) -> None:
-    from playwright.sync_api import expect
-
+def test_worker_registers_verifies_uploads_submits_and_is_approved(
+    stack: Stack, page: Page, csp_violations: list[str]
+) -> None:
     email, phone = "ann.worker@example.com", "+447700900123"
     sent: list[tuple[str, str | None]] = []
     page.on("request", lambda r: sent.append((r.url, r.post_data)) if r.method == "POST" else None)
@@ -198,11 +197,11 @@ def test_worker_registers_verifies_uploads_submits_and_is_approved(stack: Stack,
     assert tokens["register"] == [DUMMY_TOKEN]
     assert tokens["otp/send"] == [DUMMY_TOKEN]
     assert tokens["login"] == [DUMMY_TOKEN] * 3
-    assert page.csp_violations == []
+    assert csp_violations == []
 
 
 def test_turnstile_renders_with_the_site_key_on_each_protected_form(
-    stack: Stack, page: Any
+    stack: Stack, page: Page, csp_violations: list[str]
 ) -> None:
     for route, action in (
         ("register", "register"),
@@ -215,17 +214,15 @@ def test_turnstile_renders_with_the_site_key_on_each_protected_form(
         assert marker.get_attribute("data-action") == action
         assert SITE_KEY in marker.inner_text()
     assert stack.turnstile.fetches >= 1
-    assert page.csp_violations == []
+    assert csp_violations == []
 
 
-def test_problems_are_shown_as_sentences_with_when_to_retry(stack: Stack, page: Any) -> None:
-    from playwright.sync_api import expect
-
+def test_problems_are_shown_as_sentences_with_when_to_retry(stack: Stack, page: Page) -> None:
     page.goto(f"{stack.base}/#/verify-email")
     page.get_by_label("Email address", exact=True).fill("nobody@example.com")
     ready_widget(page, "otp_send")
     page.get_by_role("button", name="Email me a new code").click()
-    expect(page.get_by_role("status").filter(has_text="A new code is on its way")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="a new code is on its way")).to_be_visible()
     page.reload()  # forgets the client's cooldown; the server keeps its own
     page.get_by_label("Email address", exact=True).fill("nobody@example.com")
     ready_widget(page, "otp_send")
@@ -238,7 +235,7 @@ def test_problems_are_shown_as_sentences_with_when_to_retry(stack: Stack, page: 
 
 
 def test_thrown_client_error_reaches_sentry_with_environment_release_and_request_id(
-    stack: Stack, page: Any
+    stack: Stack, page: Page
 ) -> None:
     page.goto(f"{stack.base}/#/login")
     heading(page, "Sign in")
@@ -247,3 +244,86 @@ def test_thrown_client_error_reaches_sentry_with_environment_release_and_request
     assert event is not None, "no error event reached the Sentry receiver"
     assert (event["environment"], event["release"]) == (ENVIRONMENT, RELEASE)
     assert re.fullmatch(r"[0-9a-f]{32}", event["tags"]["request_id"])
+
+
+def test_sign_in_works_from_the_keyboard_with_visible_focus(stack: Stack, page: Page) -> None:
+    page.goto(f"{stack.base}/#/login")
+    heading(page, "Sign in")
+    ready_widget(page, "login")
+    focus = (
+        "() => [document.activeElement.name, getComputedStyle(document.activeElement).outlineStyle]"
+    )
+    page.keyboard.press("Tab")  # from the page heading, which has focus after navigation
+    assert page.evaluate(focus) == ["email", "solid"]
+    page.keyboard.type("ann.worker@example.com")
+    page.keyboard.press("Tab")
+    assert page.evaluate(focus) == ["password", "solid"]
+    page.keyboard.type("not the password")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Sign in"
+    page.keyboard.press("Enter")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text(re.compile(r"[A-Z][^.]+\."))
+    expect(alert).to_contain_text(re.compile(r"Reference: [0-9a-f]{32}"))
+    expect(page.get_by_role("button", name="Sign in")).to_be_focused()
+    shot(page, "08-keyboard-error")
+
+
+def test_reload_keeps_the_session_by_rotating_the_refresh_token_and_sign_out_clears_it(
+    stack: Stack, page: Page
+) -> None:
+    verified_account(stack.base, "bo.session@example.com", "+447700900456", PASSWORD)
+    stored = "() => sessionStorage.getItem('domestyx.refresh')"
+    page.goto(f"{stack.base}/#/login")
+    sign_in(page, "bo.session@example.com")
+    heading(page, "My documents")
+    first = page.evaluate(stored)
+    assert first
+
+    with page.expect_response("**/api/v1/auth/refresh") as refreshed:
+        page.reload()
+    assert refreshed.value.status == 200
+    assert refreshed.value.request.post_data_json == {"refresh_token": first}
+    heading(page, "My documents")
+    rotated = page.evaluate(stored)
+    assert rotated and rotated != first
+
+    with page.expect_response("**/api/v1/auth/logout") as logout:
+        page.get_by_role("button", name="Sign out").click()
+    assert logout.value.status == 204
+    assert logout.value.request.post_data_json["refresh_token"] == rotated
+    heading(page, "Sign in")
+    assert page.evaluate(stored) is None
+    page.goto(f"{stack.base}/#/documents")
+    heading(page, "Sign in")
+    expect(page.get_by_role("status").first).to_have_text("Please sign in to continue.")
+
+
+def test_reviewer_rejects_with_a_reason_and_the_worker_sees_it_and_deletes_a_document(
+    stack: Stack, page: Page
+) -> None:
+    email = "cy.rejected@example.com"
+    submission_id = submitted_worker(stack.base, email, "+447700900789", PASSWORD)
+    page.goto(f"{stack.base}/#/login")
+    sign_in(page, REVIEWER[0])
+    heading(page, "Review queue")
+    card = page.locator(f'article[data-verification-id="{submission_id}"]')
+    expect(card).to_contain_text("Passport")
+    card.get_by_role("button", name="Reject").click()
+    expect(card.get_by_role("alert")).to_have_text(re.compile("Choose a reason to reject"))
+    expect(card.get_by_label("Reason")).to_be_focused()
+    card.get_by_label("Reason").select_option("document_expired")
+    card.get_by_label("Note for the record (optional)").fill("Passport expired in 2020.")
+    card.get_by_role("button", name="Reject").click()
+    expect(page.get_by_role("status").filter(has_text="rejected")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, email)
+    identity = page.locator("[data-identity-status]")
+    expect(identity).to_have_attribute("data-identity-status", "rejected")
+    expect(page.get_by_text("Reviewer's reason: A document has expired.")).to_be_visible()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete Passport, version 1").click()
+    expect(page.get_by_role("status").filter(has_text="was deleted")).to_be_visible()
+    expect(page.locator("tr[data-document-id]")).to_have_count(1)
+    shot(page, "09-rejected-and-deleted")

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from domestyx.entrypoints.container import build_container, services_of
 from domestyx.entrypoints.logs import configure_logging
 from domestyx.entrypoints.services import Services
@@ -29,11 +31,14 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from domestyx.adapters.sql import migrate as migrations
     from domestyx.entrypoints.http.app import create_app
 
+    port = args.port or settings.port
+    if "PUBLIC_BASE_URL" not in os.environ and not settings.is_production:
+        # Embedded default: links the app serves itself must carry the port it listens on.
+        settings = attrs.evolve(settings, port=port, public_base_url=f"http://127.0.0.1:{port}")
     services = _services(settings)
     if services.engine.dialect.name == "sqlite":
         migrations.upgrade(services.engine)
     app = create_app(services)
-    port = args.port or settings.port
     uvicorn.run(
         app,
         host=args.host,

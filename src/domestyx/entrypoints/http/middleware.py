@@ -64,7 +64,11 @@ class EdgeMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-                extra = [(b"x-request-id", request_id.encode())]
+                extra = (
+                    []
+                    if _has(message, b"x-request-id")
+                    else [(b"x-request-id", request_id.encode())]
+                )
                 if path.startswith(("/api/", "/health", "/dev/", "/files/")):
                     extra += [h for h in _API_HEADERS if not _has(message, h[0])]
                 if self.hsts:

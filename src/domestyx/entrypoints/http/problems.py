@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from litestar import Request, Response
@@ -74,17 +75,19 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response[dict[str, Any]]:
-    """A problem+json response with the request id."""
+    """A problem+json response with the request id (made here if no middleware ran, e.g. 404)."""
+    request_id = current_request_id() or uuid.uuid4().hex
     body = {
         "type": PROBLEM_BASE + code,
         "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "instance": request.url.path,
-        "request_id": current_request_id(),
+        "request_id": request_id,
         **extra,
     }
-    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers or {})
+    headers = {"X-Request-ID": request_id, **(headers or {})}
+    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def domain_error(request: Request[Any, Any, Any], exc: e.DomainError) -> Response[dict[str, Any]]:
@@ -106,7 +109,7 @@ def domain_error(request: Request[Any, Any, Any], exc: e.DomainError) -> Respons
         )
     if isinstance(exc, e.InvalidInput) and exc.field:
         extra["errors"] = [{"field": exc.field, "message": exc.detail}]
-    if isinstance(exc, e.Unauthenticated):
+    if status == 401:  # RFC 9110 15.5.2: every 401 carries a challenge, bad passwords too
         headers["WWW-Authenticate"] = 'Bearer realm="domestyx"'
     if isinstance(exc, e.DependencyUnavailable) and exc.dependency:
         extra["dependency"] = exc.dependency

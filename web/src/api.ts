@@ -1,0 +1,159 @@
+// The API v1 endpoints the client uses; authenticated calls refresh once on a 401.
+
+import { send, type SendOptions } from "./http";
+import { ApiError } from "./problems";
+import type { Session, TokenPair } from "./session";
+
+export interface PublicConfig {
+  turnstile_site_key: string;
+  sentry_dsn_frontend: string | null;
+  environment: string;
+  release: string;
+  turnstile_script_url?: string;
+}
+
+export type Role = "worker" | "employer" | "reviewer" | "admin";
+export type Channel = "email" | "sms";
+export type Purpose = "verify_email" | "verify_phone";
+
+export interface Me {
+  id: string;
+  email: string;
+  phone: string;
+  role: Role;
+  status: string;
+  email_verified: boolean;
+  phone_verified: boolean;
+  identity_status: string;
+  identity_verified?: boolean;
+}
+
+export interface DocumentInfo {
+  id: string;
+  kind: string;
+  version: number;
+  content_type: string;
+  size: number;
+  status: string;
+  uploaded_at: string;
+}
+
+export interface Verification {
+  id: string;
+  account_id: string;
+  status: string;
+  document_ids: string[];
+  submitted_at: string;
+  reason_code: string | null;
+}
+
+export interface DownloadLink {
+  url: string;
+  expires_at: string;
+}
+
+export type DecisionName = "approve" | "reject" | "request_resubmission";
+
+export class Api {
+  constructor(private readonly session: Session) {}
+
+  config(): Promise<PublicConfig> {
+    return send("/api/v1/config");
+  }
+
+  register(body: {
+    email: string;
+    phone: string;
+    password: string;
+    role: "worker" | "employer";
+    turnstile_token: string;
+  }): Promise<unknown> {
+    return send("/api/v1/auth/register", { json: body });
+  }
+
+  sendCode(channel: Channel, destination: string, purpose: Purpose, turnstileToken: string): Promise<unknown> {
+    return send("/api/v1/auth/otp/send", {
+      json: { channel, destination, purpose, turnstile_token: turnstileToken },
+    });
+  }
+
+  verifyCode(channel: Channel, destination: string, purpose: Purpose, code: string): Promise<unknown> {
+    return send("/api/v1/auth/otp/verify", { json: { channel, destination, purpose, code } });
+  }
+
+  async login(identifier: string, password: string, turnstileToken: string): Promise<void> {
+    const who = identifier.startsWith("+") ? { phone: identifier } : { email: identifier };
+    const pair = await send<TokenPair>("/api/v1/auth/login", {
+      json: { ...who, password, turnstile_token: turnstileToken },
+    });
+    this.session.store(pair);
+  }
+
+  me(): Promise<Me> {
+    return this.authed("/api/v1/me");
+  }
+
+  documents(): Promise<DocumentInfo[]> {
+    return this.authed("/api/v1/documents");
+  }
+
+  upload(kind: string, file: File): Promise<DocumentInfo> {
+    const form = new FormData();
+    form.append("kind", kind);
+    form.append("file", file, file.name);
+    return this.authed("/api/v1/documents", { form });
+  }
+
+  deleteDocument(id: string): Promise<void> {
+    return this.authed(`/api/v1/documents/${encodeURIComponent(id)}`, { method: "DELETE" });
+  }
+
+  downloadLink(id: string): Promise<DownloadLink> {
+    return this.authed(`/api/v1/documents/${encodeURIComponent(id)}/download`);
+  }
+
+  submitForReview(): Promise<Verification> {
+    return this.authed("/api/v1/verification/submit", { method: "POST" });
+  }
+
+  /** The newest submission, or null before the first one. */
+  async myVerification(): Promise<Verification | null> {
+    try {
+      return await this.authed<Verification>("/api/v1/verification");
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  queue(): Promise<Verification[]> {
+    return this.authed("/api/v1/admin/verifications");
+  }
+
+  adminDocument(id: string): Promise<DocumentInfo> {
+    return this.authed(`/api/v1/admin/documents/${encodeURIComponent(id)}`);
+  }
+
+  adminDownloadLink(id: string): Promise<DownloadLink> {
+    return this.authed(`/api/v1/admin/documents/${encodeURIComponent(id)}/download`);
+  }
+
+  decide(id: string, decision: DecisionName, reason: string | null, note: string | null): Promise<Verification> {
+    const path = `/api/v1/admin/verifications/${encodeURIComponent(id)}/decision`;
+    return this.authed(path, { json: { decision, reason, note } });
+  }
+
+  /** Bearer call; one refresh-and-retry when the access token was rejected. */
+  private async authed<T>(path: string, opts: SendOptions = {}): Promise<T> {
+    const token = await this.session.accessToken();
+    try {
+      return await send<T>(path, { ...opts, token });
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401 || !(await this.session.refresh())) {
+        if (err instanceof ApiError && err.status === 401) this.session.clear();
+        throw err;
+      }
+    }
+    return send<T>(path, { ...opts, token: await this.session.accessToken() });
+  }
+}
