@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import punq
+from dramatiq.middleware import Retries
 
 from domestyx.adapters.dramatiq.task_queue import DramatiqTaskQueue
 from domestyx.adapters.sql.engine import create_database_engine
@@ -211,7 +212,7 @@ def _wire(
     # Actors are declared on this broker only (no import-time global), then pointed at services.
     ref = ServiceRef(services)
     register_actors(broker, ref)
-    broker.add_middleware(DeadLetterReporting(ref))
+    broker.add_middleware(DeadLetterReporting(ref), before=Retries)
     return services
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, cast
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, cast
 import sentry_sdk
 from sentry_sdk.integrations.dramatiq import DramatiqIntegration
 from sentry_sdk.integrations.litestar import LitestarIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration
 
 from domestyx.adapters.sentry.scrubber import Scrubber
 
@@ -53,7 +55,12 @@ def init_sentry(
         environment=environment,
         release=release,
         server_name=server_name,
-        integrations=[_INTEGRATIONS[name]() for name in integrations],
+        # Log lines stay breadcrumbs, never events: errors reach Sentry through the
+        # ErrorReporter port and the framework integrations, so each is reported once.
+        integrations=[
+            LoggingIntegration(level=logging.INFO, event_level=None),
+            *(_INTEGRATIONS[name]() for name in integrations),
+        ],
         traces_sample_rate=traces_sample_rate,
         # send_default_pii is left unset: unset means False in sentry-sdk 2.75, and passing it
         # is deprecated there; passing data_collection instead would disable the SDK's own

@@ -70,7 +70,12 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
         cors_config=_cors(settings.cors_allowed_origins),
         allowed_hosts=_hosts(settings.allowed_hosts),
         request_max_body_size=JSON_BODY_LIMIT,
-        state=State({"services": services, "reporter": services.reporter}),
+        state=State(
+            {
+                "services": services,
+                "unhandled_reporter": None if settings.sentry_dsn_backend else services.reporter,
+            }
+        ),
         # Lambdas: Litestar passes the app to hooks that take arguments.
         on_startup=[lambda: runner.start()] if runner else [],  # noqa: PLW0108
         on_shutdown=[lambda: runner.stop()] if runner else [],  # noqa: PLW0108

@@ -151,7 +151,9 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """Anything else: a 500 with no internals; the traceback goes to the log and Sentry."""
     log.error("unhandled error", exc_info=exc)
-    reporter = getattr(request.app.state, "reporter", None)
+    # With Sentry, its Litestar integration already reports unhandled errors (with the request);
+    # reporting here too would send every crash twice.
+    reporter = getattr(request.app.state, "unhandled_reporter", None)
     if reporter is not None:
         reporter.capture_exception(
             exc, request_id=current_request_id() or "", route=request.url.path

@@ -13,8 +13,16 @@ from domestyx.entrypoints.worker.jobs import ServiceRef
 log = logging.getLogger("domestyx.worker")
 
 
+class DeadLetteredJob(Exception):
+    """A job that exhausted its retries (or failed permanently) and went to the dead letters."""
+
+    def __init__(self, job: str, message_id: str) -> None:
+        super().__init__(f"job {job} ({message_id}) was dead-lettered")
+
+
 class DeadLetterReporting(dramatiq.Middleware):
-    """Runs after Retries, so `message.failed` means the message is going to the dead letters."""
+    """Must sit before Retries in the list: `after_*` hooks run in reverse, so it then runs after
+    Retries and `message.failed` means the message is going to the dead letters."""
 
     def __init__(self, ref: ServiceRef) -> None:
         self._ref = ref
@@ -35,9 +43,14 @@ class DeadLetterReporting(dramatiq.Middleware):
             "job dead-lettered",
             extra={"job": message.actor_name, "message_id": message.message_id},
         )
-        services.reporter.capture_exception(
-            exception, job=message.actor_name, message_id=message.message_id
-        )
+        # A fresh exception chained to the job's: error trackers dedupe by exception object, and
+        # the per-attempt reports of the original are dropped, so this is the one report.
+        try:
+            raise DeadLetteredJob(message.actor_name, message.message_id) from exception
+        except DeadLetteredJob as dead:
+            services.reporter.capture_exception(
+                dead, job=message.actor_name, message_id=message.message_id
+            )
         if message.actor_name == DELIVER_JOB:
             delivery_id = message.kwargs.get("delivery_id", "")
             services.delivery.give_up(delivery_id, f"dead_letter:{type(exception).__name__}")
