@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from typing import Any
 
@@ -166,6 +167,16 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     )
 
 
+def undecodable_body(
+    request: Request[Any, Any, Any], exc: UnicodeDecodeError
+) -> Response[dict[str, Any]]:
+    """Litestar decodes JSON bodies as UTF-8 and lets the error escape: that is the client's 400."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if any("litestar/serialization" in frame.filename for frame in frames):
+        return problem(request, 400, "invalid-request", "The request body is not valid UTF-8 JSON.")
+    return unexpected_error(request, exc)
+
+
 def _clean(detail: str) -> str:
     return (detail or "").splitlines()[0][:300] if detail else "The request is not valid."
 
@@ -174,5 +185,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     e.DomainError: domain_error,
     ValidationException: validation_error,
     HTTPException: http_error,
+    UnicodeDecodeError: undecodable_body,
     Exception: unexpected_error,
 }

@@ -1,0 +1,125 @@
+"""Bad JSON, unknown fields and wrong types: a 400 problem+json on every route taking input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.app import (
+    bearer,
+    build_services,
+    embedded_settings,
+    http_client,
+    register_and_verify,
+)
+
+VALID = {
+    "/api/v1/auth/register": {
+        "email": "a@example.com",
+        "phone": "+447700900555",
+        "password": "x" * 12,
+        "role": "worker",
+        "turnstile_token": "t",
+    },
+    "/api/v1/auth/otp/send": {
+        "channel": "sms",
+        "destination": "+447700900555",
+        "purpose": "verify_phone",
+        "turnstile_token": "t",
+    },
+    "/api/v1/auth/otp/verify": {
+        "channel": "sms",
+        "destination": "+447700900555",
+        "purpose": "verify_phone",
+        "code": "123456",
+    },
+    "/api/v1/auth/login": {"email": "a@example.com", "password": "x" * 12, "turnstile_token": "t"},
+    "/api/v1/auth/refresh": {"refresh_token": "rt_x"},
+    "/api/v1/auth/logout": {"refresh_token": "rt_x", "all": False},
+    "/api/v1/me/password": {"current_password": "x" * 12, "new_password": "y" * 12},
+    "/api/v1/admin/verifications/abc/decision": {"decision": "approve"},
+}
+WRONG_TYPES = {
+    "/api/v1/auth/register": {"email": 42},
+    "/api/v1/auth/otp/send": {"channel": "pigeon"},
+    "/api/v1/auth/otp/verify": {"code": 123456},
+    "/api/v1/auth/login": {"password": ["x"]},
+    "/api/v1/auth/refresh": {"refresh_token": None},
+    "/api/v1/auth/logout": {"all": "yes"},
+    "/api/v1/me/password": {"new_password": {"a": 1}},
+    "/api/v1/admin/verifications/abc/decision": {"decision": "maybe"},
+}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    services = build_services(embedded_settings(Path(tmp_path_factory.mktemp("bad"))))
+    with http_client(services) as c:
+        c.auth_headers = bearer(
+            register_and_verify(c, services, "ann@example.com", "+447700900123")
+        )  # type: ignore[attr-defined]
+        yield c
+
+
+def assert_problem_400(response: Any) -> None:
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert {"type", "title", "status", "detail", "request_id"} <= set(body) and body[
+        "status"
+    ] == 400
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("path", list(VALID))
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b"",
+        b"[]",
+        b"null",
+        b'"a string"',
+        b'{"a": 1',
+        '{"email": "\udcff"}'.encode("utf-8", "surrogatepass"),
+    ],
+    ids=["malformed", "empty", "array", "null", "string", "truncated", "bad-utf8"],
+)
+def test_malformed_bodies(client: Any, path: str, content: bytes) -> None:
+    headers = {"content-type": "application/json", **client.auth_headers}
+    assert_problem_400(client.post(path, content=content, headers=headers))
+
+
+@pytest.mark.parametrize("path", list(VALID))
+def test_unknown_fields(client: Any, path: str) -> None:
+    response = client.post(
+        path, json={**VALID[path], "is_admin": True}, headers=client.auth_headers
+    )
+    assert_problem_400(response)
+    assert "is_admin" in response.text
+
+
+@pytest.mark.parametrize("path", list(VALID))
+def test_wrong_types(client: Any, path: str) -> None:
+    assert_problem_400(
+        client.post(path, json={**VALID[path], **WRONG_TYPES[path]}, headers=client.auth_headers)
+    )
+
+
+@pytest.mark.parametrize("path", list(VALID))
+def test_missing_required_fields(client: Any, path: str) -> None:
+    assert_problem_400(client.post(path, json={}, headers=client.auth_headers))
+
+
+def test_wrong_query_parameter_type(client: Any) -> None:
+    assert_problem_400(
+        client.get("/api/v1/admin/verifications?limit=lots", headers=client.auth_headers)
+    )
+
+
+def test_upload_without_the_file_part(client: Any) -> None:
+    assert_problem_400(
+        client.post("/api/v1/documents", data={"kind": "passport"}, headers=client.auth_headers)
+    )

@@ -1,0 +1,125 @@
+"""Delivery webhooks over HTTP: signed callbacks move the outbox forward; anything else is 401."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domestyx.domain.delivery import DeliveryStatus
+from tests.stubs.resend_stub import new_signing_secret, svix_headers
+from tests.stubs.twilio_stub import AUTH_TOKEN, status_callback
+from tests.support.app import build_services, embedded_settings, http_client, register_and_verify
+
+TWILIO_PATH, RESEND_PATH = "/api/v1/webhooks/twilio/status", "/api/v1/webhooks/resend"
+SECRET = new_signing_secret()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Any:
+    settings = embedded_settings(
+        tmp_path,
+        twilio_auth_token=AUTH_TOKEN,
+        resend_webhook_secret=SECRET,
+        public_base_url="https://api.domestyx.test",
+    )
+    services = build_services(settings)
+    with http_client(services) as client:
+        register_and_verify(client, services, "ann@example.com", "+447700900123")
+        yield client, services
+
+
+def sent(services: Any, channel: str) -> Any:
+    with services.engine.connect() as conn:
+        from sqlalchemy import select
+
+        from domestyx.adapters.sql import tables as t
+
+        query = select(t.deliveries).where(t.deliveries.c.channel == channel)
+        return [row._mapping for row in conn.execute(query)][-1]
+
+
+def test_signed_twilio_callback_marks_the_sms_delivered(world: Any) -> None:
+    client, services = world
+    sid = sent(services, "sms")["provider_id"]
+    headers, body = status_callback(
+        "https://api.domestyx.test" + TWILIO_PATH, sid=sid, status="delivered"
+    )
+    response = client.post(TWILIO_PATH, content=body, headers=headers)
+    assert response.status_code == 200 and response.json() == {"received": 1, "applied": 1}
+    assert sent(services, "sms")["status"] == DeliveryStatus.DELIVERED.value
+
+
+def test_undelivered_with_an_error_code_is_recorded(world: Any) -> None:
+    client, services = world
+    sid = sent(services, "sms")["provider_id"]
+    headers, body = status_callback(
+        "https://api.domestyx.test" + TWILIO_PATH, sid=sid, status="undelivered", error_code="30007"
+    )
+    assert client.post(TWILIO_PATH, content=body, headers=headers).status_code == 200
+    row = sent(services, "sms")
+    assert (row["status"], row["error_code"]) == ("undelivered", "twilio:30007")
+
+
+@pytest.mark.parametrize("attack", ["unsigned", "wrong-token", "other-url", "tampered"])
+def test_bad_twilio_signatures_get_401_and_change_nothing(world: Any, attack: str) -> None:
+    client, services = world
+    sid = sent(services, "sms")["provider_id"]
+    url = "https://api.domestyx.test" + TWILIO_PATH
+    headers, body = status_callback(
+        "https://evil.example/cb" if attack == "other-url" else url,
+        sid=sid,
+        status="delivered",
+        token="x" * 32 if attack == "wrong-token" else AUTH_TOKEN,
+    )
+    if attack == "unsigned":
+        headers = {k: v for k, v in headers.items() if k.lower() != "x-twilio-signature"}
+    if attack == "tampered":
+        body = body.replace(b"delivered", b"failed")
+    response = client.post(TWILIO_PATH, content=body, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert sent(services, "sms")["status"] == DeliveryStatus.SENT.value
+
+
+def test_svix_signed_resend_event_marks_the_email_delivered(world: Any) -> None:
+    client, services = world
+    email_id = sent(services, "email")["provider_id"]
+    body = json.dumps(
+        {
+            "type": "email.delivered",
+            "created_at": "2026-11-25T10:00:00Z",
+            "data": {"email_id": email_id},
+        }
+    ).encode()
+    response = client.post(
+        RESEND_PATH,
+        content=body,
+        headers={**svix_headers(SECRET, body), "content-type": "application/json"},
+    )
+    assert response.status_code == 200 and response.json()["applied"] == 1
+    assert sent(services, "email")["status"] == DeliveryStatus.DELIVERED.value
+
+
+@pytest.mark.parametrize("attack", ["unsigned", "other-secret", "stale"])
+def test_bad_svix_signatures_get_401_and_change_nothing(world: Any, attack: str) -> None:
+    client, services = world
+    email_id = sent(services, "email")["provider_id"]
+    body = json.dumps({"type": "email.bounced", "data": {"email_id": email_id}}).encode()
+    headers = {
+        "unsigned": {},
+        "other-secret": svix_headers(new_signing_secret(), body),
+        "stale": svix_headers(SECRET, body, timestamp=1_000_000_000),
+    }[attack]
+    response = client.post(RESEND_PATH, content=body, headers=headers)
+    assert response.status_code == 401
+    assert sent(services, "email")["status"] == DeliveryStatus.SENT.value
+
+
+def test_webhooks_of_an_unconfigured_provider_are_refused(tmp_path: Path) -> None:
+    services = build_services(embedded_settings(tmp_path))
+    with http_client(services) as client:
+        assert client.post(RESEND_PATH, content=b"{}").status_code == 401
+        assert client.post(TWILIO_PATH, content=b"a=b").status_code == 401
