@@ -214,7 +214,9 @@ def test_litestar_upload_failure_sends_no_document_bytes(stub: SentryStub) -> No
     assert all("vars" not in f for f in _exception_values(events[0])[0]["stacktrace"]["frames"])
 
 
-def test_dramatiq_actor_failure_is_reported_scrubbed(stub: SentryStub) -> None:
+def test_dramatiq_attempt_failures_are_left_to_the_dead_letter_report(stub: SentryStub) -> None:
+    """The integration reports every failed attempt; we drop those and the worker's dead-letter
+    middleware reports the final failure once (tests/e2e/test_sentry_events.py)."""
     _start(stub, ("dramatiq",))
     broker = StubBroker()  # built after init_sentry, as the integration requires
 
@@ -231,9 +233,7 @@ def test_dramatiq_actor_failure_is_reported_scrubbed(stub: SentryStub) -> None:
         worker.stop()
         broker.close()
     sentry_sdk.flush(5)
-    (event,) = stub.wait_for(1)
-    masked = pseudonym("phone", PHONE, KEY)
-    assert _exception_values(event)[0]["value"] == f"provider refused {masked}"
+    assert stub.wait_for(1, timeout=1.5) == []
     assert PHONE.encode() not in stub.raw
 
 

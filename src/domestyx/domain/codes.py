@@ -172,7 +172,7 @@ class CodeService:
                 if account is None or bound != account.id:
                     raise InvalidCode
             except (InvalidCode, CodeAttemptsExhausted):
-                self.guard.record_failure(lock_key, ctx, account.id if account else None)
+                self.guard.record_failure(lock_key, ctx, account.id if account else None, uow=uow)
                 uow.audit.append(
                     self.auditor.event(
                         AuditEventType.OTP_FAILED,

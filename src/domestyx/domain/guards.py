@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from domestyx.domain.abuse import AbusePolicy, LockoutPolicy, Scope, ip_bucket
-from domestyx.domain.audit import AuditEventType, Auditor, ClientContext
+from domestyx.domain.audit import AuditEvent, AuditEventType, Auditor, ClientContext
 from domestyx.domain.errors import CaptchaFailed, RateLimited, SmsBudgetExhausted
 from domestyx.ports.rate_limiter import FailureTally, RateDecision, RateRule
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from domestyx.ports.clock import Clock
     from domestyx.ports.monitoring import ErrorReporter
     from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
-    from domestyx.ports.repositories import UnitOfWorkFactory
+    from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("domestyx.abuse")
 GLOBAL_SMS_RULE = "otp_send_sms.global"
@@ -115,11 +115,28 @@ class RequestGuard:
         now = self.clock.now()
         self.lockout.check(self.failures.tally(key, now=now, window=self.lockout.window), now)
 
-    def record_failure(self, key: str, ctx: ClientContext, account_id: str | None) -> FailureTally:
-        """Count a failure; the one that reaches the cap is audited as a lockout."""
+    def record_failure(
+        self,
+        key: str,
+        ctx: ClientContext,
+        account_id: str | None,
+        *,
+        uow: UnitOfWork | None = None,
+    ) -> FailureTally:
+        """Count a failure; the one that reaches the cap is audited as a lockout.
+
+        A caller inside a transaction passes it, so the lockout event commits with its own
+        (a second, nested transaction would wait on the first under SQLite).
+        """
         tally = self.failures.add(key, now=self.clock.now(), window=self.lockout.window)
         if tally.count == self.lockout.max_failures:
-            self._audit(AuditEventType.LOCKOUT, ctx, outcome="locked", account_id=account_id)
+            event = self.auditor.event(
+                AuditEventType.LOCKOUT, outcome="locked", account_id=account_id, ip=ctx.ip
+            )
+            if uow is not None:
+                uow.audit.append(event)
+            else:
+                self._append(event)
         return tally
 
     def clear_failures(self, key: str) -> None:
@@ -145,10 +162,11 @@ class RequestGuard:
         account_id: str | None = None,
         **details: str,
     ) -> None:
+        self._append(
+            self.auditor.event(event, outcome=outcome, account_id=account_id, ip=ctx.ip, **details)
+        )
+
+    def _append(self, event: AuditEvent) -> None:
         with self.uow() as uow:
-            uow.audit.append(
-                self.auditor.event(
-                    event, outcome=outcome, account_id=account_id, ip=ctx.ip, **details
-                )
-            )
+            uow.audit.append(event)
             uow.commit()

@@ -1,0 +1,129 @@
+"""The account, code and guard services wired to in-memory fakes, with a policy of our choosing."""
+
+from __future__ import annotations
+
+import attrs
+
+from domestyx.adapters.memory.captcha import ScriptedCaptchaVerifier
+from domestyx.adapters.memory.clock import ManualClock
+from domestyx.adapters.memory.monitoring import RecordingErrorReporter
+from domestyx.adapters.memory.otp_store import InMemoryOtpStore
+from domestyx.adapters.memory.randomness import SeededSecretGenerator, SequentialIdGenerator
+from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter, InMemoryRateLimiter
+from domestyx.adapters.memory.tasks import RecordingTaskQueue
+from domestyx.adapters.memory.unit_of_work import InMemoryDatabase
+from domestyx.adapters.system.argon2_hasher import TEST_PARAMETERS, Argon2PasswordHasher
+from domestyx.adapters.system.jwt_signer import JwtTokenSigner
+from domestyx.domain.abuse import AbusePolicy, LockoutPolicy
+from domestyx.domain.accounts import Account, Role
+from domestyx.domain.accounts_service import AccountService
+from domestyx.domain.audit import AuditEvent, AuditEventType, Auditor, ClientContext
+from domestyx.domain.codes import CodeService
+from domestyx.domain.guards import RequestGuard
+from domestyx.domain.keys import CodeSealer, KeyedHasher
+from domestyx.domain.otp import OtpService
+from domestyx.domain.session_service import SessionService
+
+PASSWORD = "correct horse battery staple"
+
+
+@attrs.define
+class AbuseWorld:
+    """Fakes for every port the abuse paths touch, and the services over them."""
+
+    lockout: LockoutPolicy = LockoutPolicy()
+    policy: AbusePolicy = AbusePolicy()
+    clock: ManualClock = attrs.Factory(ManualClock)
+    db: InMemoryDatabase = attrs.Factory(InMemoryDatabase)
+    ids: SequentialIdGenerator = attrs.Factory(SequentialIdGenerator)
+    secrets: SeededSecretGenerator = attrs.Factory(SeededSecretGenerator)
+    limiter: InMemoryRateLimiter = attrs.Factory(InMemoryRateLimiter)
+    failures: InMemoryFailureCounter = attrs.Factory(InMemoryFailureCounter)
+    captcha: ScriptedCaptchaVerifier = attrs.Factory(ScriptedCaptchaVerifier)
+    reporter: RecordingErrorReporter = attrs.Factory(RecordingErrorReporter)
+    queue: RecordingTaskQueue = attrs.Factory(RecordingTaskQueue)
+    otp_store: InMemoryOtpStore = attrs.Factory(InMemoryOtpStore)
+    passwords: Argon2PasswordHasher = attrs.Factory(lambda: Argon2PasswordHasher(TEST_PARAMETERS))
+    dummy_hash: str = attrs.Factory(
+        lambda w: w.passwords.hash("nobody's password"), takes_self=True
+    )
+    hasher: KeyedHasher = KeyedHasher(b"h" * 32)
+
+    @property
+    def auditor(self) -> Auditor:
+        """Stamps events from the fake clock and ids."""
+        return Auditor(self.ids, self.clock)
+
+    @property
+    def guard(self) -> RequestGuard:
+        """Captcha, limits and lockouts over the fakes."""
+        return RequestGuard(
+            limiter=self.limiter,
+            failures=self.failures,
+            captcha=self.captcha,
+            clock=self.clock,
+            uow=self.db,
+            auditor=self.auditor,
+            reporter=self.reporter,
+            policy=self.policy,
+            lockout=self.lockout,
+        )
+
+    @property
+    def sessions(self) -> SessionService:
+        """Sessions signed with a test key."""
+        signer = JwtTokenSigner(
+            "j" * 48, issuer="domestyx", audience="domestyx-api", clock=self.clock
+        )
+        return SessionService(
+            self.db, signer, self.hasher, self.ids, self.secrets, self.clock, self.auditor
+        )
+
+    @property
+    def codes(self) -> CodeService:
+        """otp/send and otp/verify."""
+        return CodeService(
+            uow=self.db,
+            otp=OtpService(self.otp_store, self.secrets, self.hasher, self.clock),
+            guard=self.guard,
+            sessions=self.sessions,
+            queue=self.queue,
+            sealer=CodeSealer(b"s" * 32),
+            hasher=self.hasher,
+            ids=self.ids,
+            clock=self.clock,
+            auditor=self.auditor,
+        )
+
+    @property
+    def accounts(self) -> AccountService:
+        """Registration and password sign-in."""
+        return AccountService(
+            uow=self.db,
+            passwords=self.passwords,
+            codes=self.codes,
+            sessions=self.sessions,
+            guard=self.guard,
+            queue=self.queue,
+            hasher=self.hasher,
+            ids=self.ids,
+            clock=self.clock,
+            auditor=self.auditor,
+            dummy_hash=self.dummy_hash,
+        )
+
+    def account(self, email: str, phone: str, *, email_verified: bool = True) -> Account:
+        """A registered account (through the service), its email proven unless told otherwise."""
+        self.accounts.register(email, phone, PASSWORD, Role.WORKER, ClientContext(ip="192.0.2.1"))
+        with self.db() as uow:
+            account = uow.accounts.by_email(email)
+            assert account is not None
+            if email_verified:
+                account.verify_email(self.clock.now())
+                uow.accounts.save(account)
+                uow.commit()
+        return account
+
+    def events(self, event: AuditEventType) -> list[AuditEvent]:
+        """Committed audit events of one type, oldest first."""
+        return [e for e in self.db.state.audit if e.event is event]
