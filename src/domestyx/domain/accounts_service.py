@@ -173,16 +173,17 @@ class AccountService:
             account = (
                 uow.accounts.by_phone(identifier) if by_phone else uow.accounts.by_email(identifier)
             )
-            key = (
-                f"acct:{account.id}" if account else f"id:{self.hasher.digest('login', identifier)}"
-            )
-            self.guard.limit({"login": {Scope.ACCOUNT: key}}, ctx)
-            self.guard.check_lockout(key)
-            matched = self.passwords.verify(
-                account.password_hash if account else self.dummy_hash, password
-            )
-            if account is None or not matched or account.status is AccountStatus.DELETED:
-                self.guard.record_failure(key, ctx, account.id if account else None)
+        key = f"acct:{account.id}" if account else f"id:{self.hasher.digest('login', identifier)}"
+        # Outside any transaction: the guard writes its own audit events (a nested writer waits
+        # on the outer one under SQLite), and no connection is held while the hash is checked.
+        self.guard.limit({"login": {Scope.ACCOUNT: key}}, ctx)
+        self.guard.check_lockout(key)
+        matched = self.passwords.verify(
+            account.password_hash if account else self.dummy_hash, password
+        )
+        if account is None or not matched or account.status is AccountStatus.DELETED:
+            self.guard.record_failure(key, ctx, account.id if account else None)
+            with self.uow() as uow:
                 uow.audit.append(
                     self.auditor.event(
                         AuditEventType.LOGIN_FAILED,
@@ -192,10 +193,11 @@ class AccountService:
                     )
                 )
                 uow.commit()
-                raise InvalidCredentials
-            self.guard.clear_failures(key)
-            if not account.can_sign_in:
-                raise Forbidden(f"account is {account.status}")
+            raise InvalidCredentials
+        self.guard.clear_failures(key)
+        if not account.can_sign_in:
+            raise Forbidden(f"account is {account.status}")
+        with self.uow() as uow:
             if self.passwords.needs_rehash(account.password_hash):
                 account.change_password(self.passwords.hash(password), self.clock.now())
                 uow.accounts.save(account)
@@ -220,14 +222,17 @@ class AccountService:
         return account
 
     def change_password(
-        self, principal: Principal, current: str, new: str, ctx: ClientContext
+        self, principal: Principal, current_password: str, new_password: str, ctx: ClientContext
     ) -> None:
         """Replace the password and sign out every other session."""
-        self.password_policy.check(new)
-        new_hash = self.passwords.hash(new)
+        # The names say "password" so error reports filter these locals out of stack frames.
+        self.password_policy.check(new_password)
+        new_hash = self.passwords.hash(new_password)
         with self.uow() as uow:
             account = uow.accounts.get(principal.account_id, for_update=True)
-            if account is None or not self.passwords.verify(account.password_hash, current):
+            if account is None or not self.passwords.verify(
+                account.password_hash, current_password
+            ):
                 raise InvalidCredentials("the current password is wrong")
             account.change_password(new_hash, self.clock.now())
             uow.accounts.save(account)
