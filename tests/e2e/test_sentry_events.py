@@ -101,4 +101,4 @@ def test_route_error_and_dead_lettered_job_arrive_once_each_without_secrets(
 
 def _tags(event: dict[str, Any]) -> dict[str, str]:
     tags = event.get("tags") or {}
-    return dict(tags) if isinstance(tags, dict) else {k: v for k, v in tags}
+    return dict(tags)
