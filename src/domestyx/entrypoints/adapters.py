@@ -122,6 +122,7 @@ def _storage(settings: Settings) -> tuple[DocumentStorage, Any]:
             secret_key=settings.storage_secret_key or "",
             region=settings.storage_region,
             endpoint_url=settings.storage_endpoint_url,
+            timeout_s=settings.storage_timeout_s,
         )
         return storage, None
     from domestyx.adapters.localfs.storage import LocalDirectoryDocumentStorage

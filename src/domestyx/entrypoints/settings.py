@@ -99,6 +99,7 @@ class Settings:
     storage_secret_key: str | None = attrs.field(default=None, repr=False)
     storage_region: str = "auto"
     storage_endpoint_url: str | None = None
+    storage_timeout_s: int = 10
     sentry_dsn_backend: str | None = None
     sentry_dsn_frontend: str | None = None
     allowed_hosts: tuple[str, ...] = ("*",)
@@ -211,6 +212,7 @@ def _read(
         "storage_secret_key": get("STORAGE_SECRET_KEY") or None,
         "storage_region": get("STORAGE_REGION") or "auto",
         "storage_endpoint_url": get("STORAGE_ENDPOINT_URL") or None,
+        "storage_timeout_s": _int(env, "STORAGE_TIMEOUT_SECONDS", 10, problems),
         "sentry_dsn_backend": get("SENTRY_DSN_BACKEND") or None,
         "sentry_dsn_frontend": get("SENTRY_DSN_FRONTEND") or None,
         "allowed_hosts": _csv(get("ALLOWED_HOSTS")) or ("*",),
