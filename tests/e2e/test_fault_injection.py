@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
