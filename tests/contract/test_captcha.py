@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from domestyx.adapters.memory.captcha import ALREADY_SPENT, ALWAYS_FAIL, TestSecretCaptchaVerifier
+from domestyx.adapters.dev.captcha import ALREADY_SPENT, ALWAYS_FAIL, TestSecretCaptchaVerifier
+from domestyx.adapters.memory.captcha import ScriptedCaptchaVerifier
 from domestyx.adapters.turnstile.captcha import TurnstileCaptchaVerifier
 from domestyx.domain.errors import DependencyUnavailable
+from domestyx.ports.captcha import CaptchaVerdict
 from tests.stubs.base import Fault, Reply
 from tests.stubs.turnstile_stub import DUMMY_TOKEN, TurnstileStub
 
@@ -102,3 +105,40 @@ class TestTestSecretVerifier:
     def test_failing_secrets_refuse_even_the_dummy_token(self, secret: str, code: str) -> None:
         verdict = TestSecretCaptchaVerifier(secret).verify(DUMMY_TOKEN, remote_ip=None)
         assert not verdict.success and verdict.error_codes == (code,)
+
+
+@pytest.fixture(params=["fake", "turnstile"])
+def redeem(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
+    """(verifier, issue(action) -> token) for the fake and for the adapter on the stub."""
+    if request.param == "fake":
+        fake = ScriptedCaptchaVerifier()
+
+        def issue(action: str) -> str:
+            token = f"token-{len(fake.verdicts)}"
+            fake.verdicts[token] = CaptchaVerdict(True, hostname="app.domestyx.test", action=action)
+            return token
+
+        yield fake, issue
+        return
+    with TurnstileStub(timeout_sleep=1.0) as server:
+        yield verifier(server), server.issue
+
+
+class TestCaptchaVerifierContract:
+    """The fake and the real adapter agree on Turnstile's token rules."""
+
+    def test_a_fresh_token_passes_with_its_action(self, redeem: tuple[Any, Any]) -> None:
+        verify, issue = redeem
+        verdict = verify.verify(issue("otp_send"), remote_ip=None)
+        assert verdict.success and verdict.action == "otp_send"
+
+    def test_a_replayed_token_fails_as_a_duplicate(self, redeem: tuple[Any, Any]) -> None:
+        verify, issue = redeem
+        token = issue("login")
+        verify.verify(token, remote_ip=None)
+        assert verify.verify(token, remote_ip=None).error_codes == ("timeout-or-duplicate",)
+
+    def test_an_unknown_token_fails(self, redeem: tuple[Any, Any]) -> None:
+        verify, _ = redeem
+        verdict = verify.verify("never-issued", remote_ip=None)
+        assert not verdict.success and verdict.error_codes == ("invalid-input-response",)

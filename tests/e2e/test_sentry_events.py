@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sentry_sdk
 
-from domestyx.adapters.memory.captcha import TestSecretCaptchaVerifier
+from domestyx.adapters.dev.captcha import TestSecretCaptchaVerifier
 from domestyx.adapters.memory.randomness import SeededSecretGenerator
 from domestyx.domain.delivery import EmailMessage, ProviderReceipt
 from domestyx.ports.captcha import CaptchaVerdict

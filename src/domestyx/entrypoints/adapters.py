@@ -8,8 +8,8 @@ from typing import Any
 
 import attrs
 
+from domestyx.adapters.dev.captcha import TestSecretCaptchaVerifier
 from domestyx.adapters.logging.monitoring import LoggingErrorReporter, LoggingHeartbeat
-from domestyx.adapters.memory.captcha import TestSecretCaptchaVerifier
 from domestyx.adapters.memory.otp_store import InMemoryOtpStore
 from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter, InMemoryRateLimiter
 from domestyx.domain.keys import derive_key
