@@ -120,6 +120,6 @@ def test_wrong_query_parameter_type(client: Any) -> None:
 
 
 def test_upload_without_the_file_part(client: Any) -> None:
-    assert_problem_400(
-        client.post("/api/v1/documents", data={"kind": "passport"}, headers=client.auth_headers)
-    )
+    only_kind = {"kind": (None, "passport")}  # multipart, but without the file part
+    response = client.post("/api/v1/documents", files=only_kind, headers=client.auth_headers)
+    assert_problem_400(response)

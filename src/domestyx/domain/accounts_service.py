@@ -233,7 +233,8 @@ class AccountService:
             if account is None or not self.passwords.verify(
                 account.password_hash, current_password
             ):
-                raise InvalidCredentials("the current password is wrong")
+                # 422, not 401: the session is fine, only the form is wrong.
+                raise InvalidInput("the current password is wrong", field="current_password")
             account.change_password(new_hash, self.clock.now())
             uow.accounts.save(account)
             uow.sessions.revoke_all(

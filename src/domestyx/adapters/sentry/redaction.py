@@ -51,6 +51,8 @@ _KEY_VALUE = re.compile(
 _CODE_WORDS = re.compile(r"(?i)(?<![\w-])(?P<key>code|otp|pin)(?P<sep>\s+(?:is\s+)?)\d{4,8}(?!\d)")
 _BEARER = re.compile(r"(?P<scheme>(?i:bearer)|Basic)\s+[A-Za-z0-9._~+/=-]{6,}")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+# Our opaque refresh tokens (rt_ + 43 url-safe characters), in whatever variable holds them.
+_REFRESH_TOKEN = re.compile(r"\brt_[A-Za-z0-9_-]{20,}")
 # %40 and %2B: addresses and numbers also travel URL-encoded in query strings.
 _EMAIL = re.compile(
     r"(?i)(?<![\w.%+-])[a-z0-9._%+-]+(?:@|%40)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![\w-])"
@@ -76,6 +78,7 @@ def redact_text(text: str, key: bytes) -> str:
     """Replace credentials, codes, emails and E.164 numbers found anywhere in `text`."""
     text = _BEARER.sub(lambda m: f"{m['scheme']} {FILTERED}", text)
     text = _JWT.sub(FILTERED, text)
+    text = _REFRESH_TOKEN.sub(FILTERED, text)
     text = _KEY_VALUE.sub(_filtered_value, text)
     text = _CODE_WORDS.sub(lambda m: f"{m['key']}{m['sep']}{FILTERED}", text)
     text = _EMAIL.sub(lambda m: pseudonym("email", _plain(m[0]), key), text)

@@ -65,6 +65,9 @@ def init_sentry(
         # send_default_pii is left unset: unset means False in sentry-sdk 2.75, and passing it
         # is deprecated there; passing data_collection instead would disable the SDK's own
         # EventScrubber, which stays on as a second net under ours.
+        # Stack traces keep file, function and line, never local variables: a secret in a
+        # neutrally named variable can't be scrubbed by name or shape.
+        include_local_variables=False,
         before_send=scrubber.before_send,
         # Transactions skip before_send, yet carry URLs, query strings and span data.
         before_send_transaction=scrubber.before_send,

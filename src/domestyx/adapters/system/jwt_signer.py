@@ -60,7 +60,7 @@ class JwtTokenSigner:
                     "verify_nbf": False,
                 },
             )
-            self._check_times(int(data["iat"]), int(data["exp"]))
+            self._check_times(int(data["iat"]), int(data["exp"]), data.get("nbf"))
             return AccessClaims(
                 sub=str(data["sub"]),
                 role=Role(data["role"]),
@@ -74,8 +74,10 @@ class JwtTokenSigner:
         except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
             raise InvalidToken from exc
 
-    def _check_times(self, iat: int, exp: int) -> None:
+    def _check_times(self, iat: int, exp: int, nbf: object) -> None:
         now = int(self._clock.now().timestamp())
+        if nbf is not None and int(str(nbf)) > now + self._leeway:
+            raise InvalidToken("the access token is not valid yet")
         if exp <= now - self._leeway:
             raise InvalidToken("the access token has expired")
         if iat > now + self._leeway:

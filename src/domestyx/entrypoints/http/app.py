@@ -15,6 +15,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 
 from domestyx import __version__
 from domestyx.entrypoints.http.client_ip import parse_networks
+from domestyx.entrypoints.http.content_type import require_declared_type
 from domestyx.entrypoints.http.middleware import EdgeMiddleware
 from domestyx.entrypoints.http.problems import EXCEPTION_HANDLERS
 from domestyx.entrypoints.http.routes.auth import AuthController
@@ -61,6 +62,7 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
             )
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=require_declared_type,
         openapi_config=OpenAPIConfig(
             title="DomestyX trust core",
             version=__version__,

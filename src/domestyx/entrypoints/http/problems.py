@@ -138,6 +138,7 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         405: "method-not-allowed",
         413: "payload-too-large",
         401: "unauthenticated",
+        415: "unsupported-content-type",
         400: "invalid-request",
     }.get(status, "http-error")
     headers = dict(exc.headers or {})

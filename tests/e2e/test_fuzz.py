@@ -1,0 +1,240 @@
+"""Schemathesis against the app's own OpenAPI, in-process, as anonymous, worker and reviewer.
+
+Every documented operation with valid, realistic and invalid data, bounded and derandomized;
+then the links schemathesis infers between operations (upload -> read -> download -> delete,
+sessions -> revoke, queue -> claim -> decide). The OpenAPI documents the 2xx answers and
+Litestar's default 400 body (`status_code`/`detail`/`extra` as application/json), but none of the
+problem+json answers the app really gives (its 400s included) and no 401/403/404/409/413/415/
+422/429: so schemathesis' conformance checks run on 2xx answers, and every error is held to the
+problem+json contract by `tests.support.fuzzing`. (The schemathesis pytest plugin's
+`from_fixture` cannot run under pytest 9.2, it writes `node._nodeid`: hence this driver over
+`APIOperation.as_strategy`.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Flaky, HypothesisException
+from schemathesis import Case, Response
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import ensure_resource_availability, use_after_free
+
+from domestyx.entrypoints.http.app import create_app
+from domestyx.entrypoints.services import Services
+from tests.support.app import build_services, embedded_settings, http_client
+from tests.support.callers import staff, submit_for_review, unverified_worker, verified_worker
+from tests.support.files import png
+from tests.support.fuzzing import ANSWER_CHECKS, CHECKS, Identity, cases
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+# Every operation of the OpenAPI; a new route fails the inventory test until it is added here.
+OPERATIONS = (
+    "GET /health/live",
+    "GET /health/ready",
+    "GET /api/v1/config",
+    "POST /api/v1/auth/register",
+    "POST /api/v1/auth/otp/send",
+    "POST /api/v1/auth/otp/verify",
+    "POST /api/v1/auth/login",
+    "POST /api/v1/auth/refresh",
+    "POST /api/v1/auth/logout",
+    "GET /api/v1/me",
+    "POST /api/v1/me/password",
+    "GET /api/v1/me/sessions",
+    "DELETE /api/v1/me/sessions/{session_id}",
+    "GET /api/v1/documents",
+    "POST /api/v1/documents",
+    "GET /api/v1/documents/{document_id}",
+    "DELETE /api/v1/documents/{document_id}",
+    "GET /api/v1/documents/{document_id}/download",
+    "GET /api/v1/verification",
+    "POST /api/v1/verification/submit",
+    "GET /api/v1/admin/verifications",
+    "POST /api/v1/admin/verifications/{verification_id}/claim",
+    "POST /api/v1/admin/verifications/{verification_id}/decision",
+    "GET /api/v1/admin/documents/{document_id}",
+    "GET /api/v1/admin/documents/{document_id}/download",
+)
+# Closing the account ends every later authenticated call, so it runs on throwaway accounts.
+ACCOUNT_DELETION = "DELETE /api/v1/me"
+CALLERS = ("anonymous", "worker", "reviewer")
+# Examples per operation and caller; argon2 runs on every login, register and password change,
+# refusals included (timing safety), so those get fewer.
+DEFAULT_BUDGET = 80
+BUDGET = {
+    "POST /api/v1/auth/register": 40,
+    "POST /api/v1/auth/login": 40,
+    "POST /api/v1/me/password": 40,
+    "POST /api/v1/documents": 40,
+}
+# Requests take milliseconds; seconds means something spins (ReDoS, a lock, a runaway hash).
+DEADLINE = timedelta(seconds=5)
+# The server keeps its state between scenarios, so a replay is not the same run: no shrinking.
+STATEFUL = settings(
+    phases=[Phase.explicit, Phase.generate],
+    max_examples=40,
+    stateful_step_count=10,
+    deadline=DEADLINE,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+MIN_STATEFUL_STEPS = 100
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": 20261125,
+        "generation": {"deterministic": True, "database": "none"},
+        # Linked workflows send valid data; invalid data is the per-operation tests' job.
+        "phases": {"stateful": {"generation": {"mode": "positive"}}},
+        # The defaults, plus 413: an oversized invalid body is rightly refused as too large.
+        "checks": {"negative_data_rejection": {"expected-statuses": [
+            "400", "401", "403", "404", "405", "409", "413", "415", "422", "429"]}},
+    }
+)  # fmt: skip
+# One fuzzer is one IP sending thousands of requests: per-IP limits would stop it at the door.
+# Per-account and per-destination limits keep their defaults.
+GENEROUS_IP_LIMITS = tuple(
+    (f"{endpoint}.ip", "100000/1h")
+    for endpoint in ("register", "login", "otp_send", "otp_verify", "refresh")
+)
+
+
+class World:
+    """The callers, made on the embedded app; the fuzzer drives a second app on its services."""
+
+    def __init__(self, services: Services, client: Any) -> None:
+        self.app = create_app(services, embedded_worker=False)  # `client`'s app runs the jobs
+        self.identities = {
+            "worker": Identity(
+                services, verified_worker(client, services, "fuzz@example.com", "+447700900201")
+            ),
+            "reviewer": Identity(
+                services, staff(client, services, "rev@example.com", "+447700900202")
+            ),
+        }
+        # Someone whose submission fills the reviewer queue, so claims and decisions are real.
+        submit_for_review(
+            client, verified_worker(client, services, "applicant@example.com", "+447700900203")
+        )
+        self.doomed = (
+            unverified_worker(client, services, "doomed@example.com", "+447700900204"),
+            staff(client, services, "doomed-rev@example.com", "+447700900205"),
+        )
+
+    def headers(self, who: str) -> dict[str, str]:
+        """Authorization for a caller name; anonymous sends none."""
+        return self.identities[who].headers() if who in self.identities else {}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    var_dir = Path(tmp_path_factory.mktemp("fuzz"))
+    services = build_services(embedded_settings(var_dir, rate_limits=GENEROUS_IP_LIMITS))
+    with http_client(services) as client:
+        yield World(services, client)
+
+
+@pytest.fixture(scope="module")
+def api_schema(world: World) -> Any:
+    return schemathesis.openapi.from_asgi("/schema/openapi.json", world.app, config=CONFIG)
+
+
+def _operation(api_schema: Any, label: str) -> Any:
+    method, path = label.split(" ", 1)
+    return api_schema[path][method]
+
+
+def fuzz(operation: Any, headers: Callable[[], dict[str, str]]) -> None:
+    """Run one operation's budget; `headers` is asked per case, as sessions may be revoked."""
+
+    @settings(
+        max_examples=BUDGET.get(operation.label, DEFAULT_BUDGET),
+        deadline=DEADLINE,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=cases(operation))
+    def run(case: Case) -> None:
+        case.call_and_validate(headers=headers(), checks=CHECKS)
+
+    run()
+
+
+def test_the_fuzzed_operations_are_every_documented_one(api_schema: Any) -> None:
+    documented = {result.ok().label for result in api_schema.get_all_operations()}
+    assert documented == {*OPERATIONS, ACCOUNT_DELETION}
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
+@pytest.mark.parametrize("who", CALLERS)
+def test_no_server_error_and_every_answer_keeps_its_contract(
+    api_schema: Any, world: World, who: str, label: str
+) -> None:
+    fuzz(_operation(api_schema, label), lambda: world.headers(who))
+
+
+def test_closing_an_account_never_fails_on_the_server(api_schema: Any, world: World) -> None:
+    operation = _operation(api_schema, ACCOUNT_DELETION)
+    fuzz(operation, dict)
+    for caller in world.doomed:
+        fuzz(operation, lambda caller=caller: caller.headers)
+
+
+@pytest.mark.parametrize("who", ["worker", "reviewer"])
+def test_linked_workflows_keep_every_contract(api_schema: Any, world: World, who: str) -> None:
+    """Upload -> read -> download -> delete, sessions -> revoke, queue -> claim -> decide.
+
+    Failures are kept as they happen. Hypothesis replays what it drew to check its own
+    determinism, and a live server's state has moved on by then, so a run may end in `Flaky`
+    with nothing wrong (schemathesis' own engine treats it the same way); it must still have
+    walked far enough, and carried real ids to successful calls, to count.
+    """
+    failures: list[BaseException] = []
+    answered: list[tuple[str, int]] = []
+
+    class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+            return {"headers": world.headers(who)}
+
+        def before_call(self, case: Case) -> None:
+            # Random bytes never pass the sniffer; a real file lets the upload's links be walked.
+            if case.operation.label == "POST /api/v1/documents" and isinstance(case.body, dict):
+                case.body = {**case.body, "kind": "passport", "file": png()}
+
+        def step(self, input: Any) -> Any:  # noqa: A002 - the base class names it so
+            try:
+                output = super().step(input)
+            except (FailureGroup, Exception) as exc:
+                if not isinstance(exc, HypothesisException):
+                    failures.append(exc)
+                raise
+            answered.append((input.case.operation.label, output.response.status_code))
+            return output
+
+        def validate_response(
+            self, response: Response, case: Case, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            # Valid data only here (see CONFIG); the per-operation tests send the invalid kind.
+            case.validate_response(
+                response,
+                checks=[*ANSWER_CHECKS, use_after_free, ensure_resource_availability],
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+
+    with contextlib.suppress(Flaky):
+        Workflow.run(settings=STATEFUL)
+    if failures:
+        raise failures[0]
+    assert len(answered) >= MIN_STATEFUL_STEPS, answered
+    assert any(status < 300 and "{" in label for label, status in answered), answered
