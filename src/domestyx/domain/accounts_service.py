@@ -177,7 +177,7 @@ class AccountService:
         # Outside any transaction: the guard writes its own audit events (a nested writer waits
         # on the outer one under SQLite), and no connection is held while the hash is checked.
         self.guard.limit({"login": {Scope.ACCOUNT: key}}, ctx)
-        self.guard.check_lockout(key)
+        tally = self.guard.check_lockout(key)
         matched = self.passwords.verify(
             account.password_hash if account else self.dummy_hash, password
         )
@@ -194,7 +194,7 @@ class AccountService:
                 )
                 uow.commit()
             raise InvalidCredentials
-        self.guard.clear_failures(key)
+        self.guard.clear_failures(key, tally)
         if not account.can_sign_in:
             raise Forbidden(f"account is {account.status}")
         with self.uow() as uow:

@@ -166,7 +166,7 @@ class CodeService:
             # Locked: a concurrent email and phone proof must not overwrite each other.
             account = find_by_contact(uow, channel, destination, for_update=True)
             lock_key = f"acct:{account.id}" if account else f"dest:{slot.key(self.hasher)}"
-            self.guard.check_lockout(lock_key)
+            tally = self.guard.check_lockout(lock_key)
             try:
                 bound = self.otp.verify(slot, code)
                 if account is None or bound != account.id:
@@ -184,7 +184,7 @@ class CodeService:
                 )
                 uow.commit()
                 raise
-            self.guard.clear_failures(lock_key)
+            self.guard.clear_failures(lock_key, tally)
             return self._apply(uow, account, purpose, ctx)
 
     def _apply(

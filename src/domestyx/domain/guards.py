@@ -110,10 +110,12 @@ class RequestGuard:
             )
             self._audit(AuditEventType.SMS_BREAKER_TRIPPED, ctx, outcome="tripped")
 
-    def check_lockout(self, key: str) -> None:
-        """Refuse while the account waits out its rising delay or lockout."""
+    def check_lockout(self, key: str) -> FailureTally:
+        """Refuse while the account waits out its rising delay or lockout; returns the tally."""
         now = self.clock.now()
-        self.lockout.check(self.failures.tally(key, now=now, window=self.lockout.window), now)
+        tally = self.failures.tally(key, now=now, window=self.lockout.window)
+        self.lockout.check(tally, now)
+        return tally
 
     def record_failure(
         self,
@@ -139,9 +141,10 @@ class RequestGuard:
                 self._append(event)
         return tally
 
-    def clear_failures(self, key: str) -> None:
-        """Reset after a success."""
-        self.failures.clear(key)
+    def clear_failures(self, key: str, tally: FailureTally | None = None) -> None:
+        """Reset after a success; skipped (no round trip) when the tally shows nothing to clear."""
+        if tally is None or tally.count:
+            self.failures.clear(key)
 
     def _audit_sampled(
         self, key: str, event: AuditEventType, ctx: ClientContext, **details: str

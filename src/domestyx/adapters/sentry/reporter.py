@@ -55,10 +55,11 @@ def init_sentry(
         environment=environment,
         release=release,
         server_name=server_name,
-        # Log lines stay breadcrumbs, never events: errors reach Sentry through the
-        # ErrorReporter port and the framework integrations, so each is reported once.
+        # Warnings and errors become breadcrumbs, never events: errors reach Sentry through the
+        # ErrorReporter port and the framework integrations, so each is reported once. Info
+        # lines (one access-log line per request) would cost more than they tell.
         integrations=[
-            LoggingIntegration(level=logging.INFO, event_level=None),
+            LoggingIntegration(level=logging.WARNING, event_level=None),
             *(_INTEGRATIONS[name]() for name in integrations),
         ],
         traces_sample_rate=traces_sample_rate,

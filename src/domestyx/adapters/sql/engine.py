@@ -44,6 +44,8 @@ def create_database_engine(
         url,
         connect_args=connect_args,
         pool_pre_ping=True,
+        # Units of work always end their transaction; the pool's own ROLLBACK would be a second.
+        pool_reset_on_return=None,
         pool_recycle=280,
         pool_size=pool_size,
         max_overflow=pool_size,

@@ -26,7 +26,10 @@ def _services(settings: Settings) -> Services:
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run uvicorn on the app; the embedded default migrates SQLite first."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import uvicorn
+    from litestar.concurrency import set_asyncio_executor
 
     from domestyx.adapters.sql import migrate as migrations
     from domestyx.entrypoints.http.app import create_app
@@ -39,6 +42,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     if services.engine.dialect.name == "sqlite":
         migrations.upgrade(services.engine)
     app = create_app(services)
+    # Handlers run in this pool; size it like the database pool, not the loop's default (CPU+4).
+    set_asyncio_executor(ThreadPoolExecutor(settings.web_threads, thread_name_prefix="web"))
     uvicorn.run(
         app,
         host=args.host,
