@@ -163,18 +163,16 @@ holding the GIL; the CPU time of the same server with and without Sentry is the 
 |---|---|---|
 {profile_rows}
 
-Four things in `src/` cause most of it:
+What in `src/` causes it:
 
-1. `init_sentry` (`adapters/sentry/reporter.py`) installs `LoggingIntegration(level=logging.INFO)`,
-   so **every INFO log record** — the JSON access-log line of every request, plus the app's own —
-   becomes a breadcrumb; the auto-enabled Redis and SQLAlchemy integrations add one per Redis
-   command and per SQL statement.
+1. Breadcrumbs: `init_sentry` (`adapters/sentry/reporter.py`) now keeps log records as
+   breadcrumbs from WARNING up only (it was INFO, one breadcrumb per access-log line, when this
+   analysis was first written); the auto-enabled Redis and SQLAlchemy integrations still add one
+   per Redis command and per SQL statement.
 2. Every breadcrumb goes through `Scrubber.before_breadcrumb` (`adapters/sentry/scrubber.py`),
    which walks it and runs the regular expressions of `adapters/sentry/redaction.py` over every
    string — on the request path, for breadcrumbs that are thrown away unless an error is reported.
-   `before_send` already scrubs the whole event, breadcrumbs included, so the guarantee for what
-   leaves the process would hold with the scrubbing done there only; raising the breadcrumb level
-   to WARNING (or leaving `domestyx.access` out) would stop the per-request breadcrumbs.
+   Scrubbing at record time is deliberate (nothing secret is kept in memory), and costs this.
 3. The ASGI and Litestar integrations open a transaction and wrap every middleware call in a span
    (`enable_span_for_middleware`), sampled or not (`traces_sample_rate=0`).
 4. **Every expected 4xx is turned into a full Sentry event and then dropped.** Domain errors
@@ -193,15 +191,15 @@ Even without Sentry the ratios stay far below 0.5 (for example otp/verify
 {attribution["otp_verify_correct"].load.rps / attribution["health_live"].load.rps:.2f} of
 /health/live): /health/live gets cheaper too. The remaining cost is the work itself in Python:
 thread offload, SQLAlchemy Core compilation and PyMySQL (every unit of work is a pool checkout
-with a pre-ping, the statements, COMMIT, and a ROLLBACK when the connection goes back to the pool;
-a read-only unit of work sends two ROLLBACKs — see the general-log column), redis-py, JSON
-logging. The way to more throughput per machine is more processes (uvicorn `--workers` or more
+with a pre-ping, the statements and its COMMIT or ROLLBACK — the pool no longer adds a second
+ROLLBACK; see the general-log column), redis-py, JSON logging. The way to more throughput per
+machine is more processes (uvicorn `--workers` or more
 instances), which `domestyx serve` does not offer today: one process can't use the second core.
 
 **Redis round trips per OTP verify: {verify_redis.round_trips:.0f}, not ≤ 2.** The OTP store itself
 is two EVALSHAs (count the attempt, then compare-and-delete), but the request around it adds the
-per-IP rate-limit decision (one EVALSHA), the lockout check (`failures.tally`, one EVALSHA) and,
-on success, `clear_failures` — a DEL sent even when there was nothing to clear. Folding the
+per-IP rate-limit decision (one EVALSHA) and the lockout check (`failures.tally`, one EVALSHA);
+`clear_failures` sends its DEL only when the tally showed failures to clear. Folding the
 lockout tally into the rate-limit script, and attempt + compare + consume + clear into one script
 (the candidate code's HMAC can be computed before the call and compared inside Lua) would make it
 two round trips.
@@ -227,9 +225,7 @@ the worker shares the two cores with the server, MariaDB and wrk (it used
 as sending, then record the outcome).
 
 **Thread pool.** The serve process had {load.server_threads} OS threads during the load phase.
-Litestar runs `sync_to_thread` handlers on the event loop's default executor, which has
-min(32, CPUs + 4) = 6 threads on this machine; `WEB_THREADS` (default 16) only sizes the
-database pool (16 + 16 overflow), and nothing calls `litestar.concurrency.set_asyncio_executor`.
-At most 6 database-bound requests run at once; here the CPU limit is reached first, so this is
-not what limits these numbers, but the setting does not do what its name says.
+`domestyx serve` sets Litestar's handler executor to `WEB_THREADS` (default 16) threads, the size
+of the database pool; here the CPU limit is reached first, so the pool is not what limits these
+numbers.
 """
