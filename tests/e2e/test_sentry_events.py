@@ -84,6 +84,7 @@ def test_route_error_and_dead_lettered_job_arrive_once_each_without_secrets(
         )
     assert _tags(route)["request_id"] == request_id
     assert _tags(job)["job"] == "deliver_message" and _tags(job)["message_id"]
+    assert _tags(job)["request_id"] == ok.headers["x-request-id"]  # the request that queued it
 
     raw = stub.raw.decode("utf-8", "replace")
     for secret in (

@@ -30,10 +30,11 @@ from domestyx.domain.session_service import SessionService
 from domestyx.domain.templates import MessageTemplates
 from domestyx.entrypoints.adapters import Infrastructure, build_infrastructure, dev_adapters_in
 from domestyx.entrypoints.health import health_checks
+from domestyx.entrypoints.http.context import current_request_id
 from domestyx.entrypoints.services import Services
 from domestyx.entrypoints.settings import Settings, SettingsError
 from domestyx.entrypoints.worker.broker import make_broker
-from domestyx.entrypoints.worker.failures import DeadLetterReporting
+from domestyx.entrypoints.worker.failures import DeadLetterReporting, RequestContext
 from domestyx.entrypoints.worker.jobs import ServiceRef, register_actors
 from domestyx.ports.clock import Clock
 from domestyx.ports.randomness import IdGenerator, SecretGenerator
@@ -108,7 +109,7 @@ def _wire(
     )
     uow = SqlUnitOfWorkFactory(engine)
     broker = make_broker(settings)
-    queue = DramatiqTaskQueue(broker)
+    queue = DramatiqTaskQueue(broker, request_id=current_request_id)
     auditor = Auditor(ids=ids, clock=clock)
     passwords = passwords or Argon2PasswordHasher(
         Argon2Parameters(
@@ -213,6 +214,7 @@ def _wire(
     ref = ServiceRef(services)
     register_actors(broker, ref)
     broker.add_middleware(DeadLetterReporting(ref), before=Retries)
+    broker.add_middleware(RequestContext())
     return services
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import dramatiq
 import redis
 
@@ -11,14 +13,22 @@ from domestyx.domain.errors import DependencyUnavailable
 class DramatiqTaskQueue:
     """Messages carry ids only; the actor looks everything else up."""
 
-    def __init__(self, broker: dramatiq.Broker) -> None:
+    def __init__(
+        self, broker: dramatiq.Broker, *, request_id: Callable[[], str | None] | None = None
+    ) -> None:
         self._broker = broker
+        # The request that caused a job travels with it, so its logs and reports can be joined.
+        self._request_id = request_id
 
     def enqueue(self, job: str, **ids: str) -> None:
         """Send to the actor named `job`; a broker outage is DependencyUnavailable."""
         actor = self._broker.get_actor(job)
         try:
-            actor.send_with_options(kwargs=ids)
+            request_id = self._request_id() if self._request_id else None
+            if request_id:
+                actor.send_with_options(kwargs=ids, request_id=request_id)
+            else:
+                actor.send_with_options(kwargs=ids)
         except (redis.RedisError, dramatiq.errors.ConnectionError) as exc:
             raise DependencyUnavailable(
                 "the job queue is unavailable", dependency="broker"

@@ -8,6 +8,7 @@ from typing import Any
 import dramatiq
 
 from domestyx.domain.delivery_service import DELIVER_JOB
+from domestyx.entrypoints.http.context import set_request_id
 from domestyx.entrypoints.worker.jobs import ServiceRef
 
 log = logging.getLogger("domestyx.worker")
@@ -49,8 +50,30 @@ class DeadLetterReporting(dramatiq.Middleware):
             raise DeadLetteredJob(message.actor_name, message.message_id) from exception
         except DeadLetteredJob as dead:
             services.reporter.capture_exception(
-                dead, job=message.actor_name, message_id=message.message_id
+                dead,
+                job=message.actor_name,
+                message_id=message.message_id,
+                request_id=message.options.get("request_id") or "",
             )
         if message.actor_name == DELIVER_JOB:
             delivery_id = message.kwargs.get("delivery_id", "")
             services.delivery.give_up(delivery_id, f"dead_letter:{type(exception).__name__}")
+
+
+class RequestContext(dramatiq.Middleware):
+    """A job's log lines carry the id of the request that queued it."""
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        """Bind the request id for this job's thread."""
+        set_request_id(message.options.get("request_id"))
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: Any,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        """Unbind it."""
+        set_request_id(None)
