@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import io
 import json
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,12 +83,10 @@ def target(kind: str, tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def scratch_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private temp root, so a test can see whether a SQLite scratch copy was left behind."""
+def scratch_root(tmp_path: Path) -> Path:
+    """A private work directory, so a test can see whether a SQLite scratch copy was left behind."""
     root = tmp_path / "temp-root"
     root.mkdir()
-    # Backup spools are unlinked at creation, so only a scratch copy could show up here.
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
     return root
 
 
@@ -179,7 +176,7 @@ def test_scratch_database_is_dropped_even_when_restore_fails(
     _replace_dump(storage, manifest, gzip.compress(json.dumps(header).encode() + b"\n"))
     scratch = f"dx_restore_test_{uuid.uuid4().hex[:8]}"
     with pytest.raises(BackupError, match="foreign-key order"):
-        verify_backup(source_url, storage, scratch_name=scratch)
+        verify_backup(source_url, storage, scratch_name=scratch, work_dir=scratch_root)
     assert not _scratch_left(kind, scratch, scratch_root)
 
 
@@ -188,7 +185,7 @@ def test_verify_leaves_no_scratch_database_behind(
 ) -> None:
     create_backup(source, storage, now=NOW)
     scratch = f"dx_restore_test_{uuid.uuid4().hex[:8]}"
-    assert verify_backup(source_url, storage, scratch_name=scratch).ok
+    assert verify_backup(source_url, storage, scratch_name=scratch, work_dir=scratch_root).ok
     assert not _scratch_left(kind, scratch, scratch_root)
 
 

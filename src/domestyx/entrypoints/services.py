@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -15,6 +15,7 @@ from domestyx.domain.guards import RequestGuard
 from domestyx.domain.retention_service import RetentionService
 from domestyx.domain.review_service import ReviewService
 from domestyx.domain.session_service import SessionService
+from domestyx.entrypoints.health import HealthCheck
 from domestyx.entrypoints.settings import Settings
 from domestyx.ports.clock import Clock
 from domestyx.ports.messaging import DeliveryWebhook
@@ -22,8 +23,6 @@ from domestyx.ports.monitoring import ErrorReporter, Heartbeat
 from domestyx.ports.repositories import UnitOfWorkFactory
 from domestyx.ports.storage import DocumentStorage
 from domestyx.ports.tasks import TaskQueue
-
-HealthCheck = Callable[[], str]
 
 
 @attrs.frozen(kw_only=True)

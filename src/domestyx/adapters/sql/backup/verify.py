@@ -34,6 +34,7 @@ def verify_backup(
     scratch_name: str | None = None,
     prefix: str = "backups/",
     ca_file: str | None = None,
+    work_dir: Path | None = None,
 ) -> VerifyReport:
     """Restore the newest backup into a scratch database, compare it, check document objects."""
     manifest = latest_manifest(storage, prefix)
@@ -43,7 +44,7 @@ def verify_backup(
         return VerifyReport(manifest.key, problems=(f"{manifest.key}: dump MISSING",))
     if hashlib.sha256(data).hexdigest() != manifest.sha256:
         return VerifyReport(manifest.key, problems=(f"{manifest.key}: sha256 MISMATCH",))
-    with _scratch_engine(source_engine_url, scratch_name, ca_file) as engine:
+    with _scratch_engine(source_engine_url, scratch_name, ca_file, work_dir) as engine:
         _restore(data, engine)
         checks = compare(manifest, engine)
         missing = _missing_objects(engine, storage)
@@ -51,11 +52,13 @@ def verify_backup(
 
 
 @contextmanager
-def _scratch_engine(source_url: str, name: str | None, ca_file: str | None) -> Iterator[Engine]:
-    """An empty database beside the source, dropped afterwards whatever happens."""
+def _scratch_engine(
+    source_url: str, name: str | None, ca_file: str | None, work_dir: Path | None
+) -> Iterator[Engine]:
+    """An empty database beside the source (SQLite: under `work_dir`), dropped afterwards."""
     url = make_url(source_url)
     if url.get_backend_name() == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="dx-restore-") as folder:
+        with tempfile.TemporaryDirectory(prefix="dx-restore-", dir=work_dir) as folder:
             engine = create_database_engine(f"sqlite:///{Path(folder) / (name or 'restore')}.db")
             try:
                 yield engine
