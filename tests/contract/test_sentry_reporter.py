@@ -21,7 +21,7 @@ from domestyx.adapters.sentry.reporter import SentryErrorReporter, attach_reques
 from domestyx.adapters.sentry.scrubber import BODY_REMOVED, BYTES_REMOVED, Scrubber
 from domestyx.domain.errors import DependencyUnavailable, InvalidCode, NotFound
 from domestyx.ports.monitoring import ErrorReporter
-from tests.stubs.sentry_stub import SentryStub
+from tests.stubs.sentry_stub import SentryStub, isolated_sentry
 
 # The secrets live here, far from any frame the tests raise in: Sentry ships ~5 lines of
 # source around each frame, and a literal next to a `raise` would leak through the source.
@@ -52,11 +52,8 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[SentryStub]:
     """A fresh ingest stub; Sentry is shut down and unset afterwards so tests never share it."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    with SentryStub() as server, sentry_sdk.isolation_scope():
+    with isolated_sentry() as server:
         yield server
-        sentry_sdk.flush(5)
-        sentry_sdk.get_client().close(timeout=2)
-        sentry_sdk.get_global_scope().set_client(None)
 
 
 @pytest.fixture

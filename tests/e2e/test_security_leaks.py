@@ -16,7 +16,7 @@ from domestyx.adapters.system.argon2_hasher import TEST_PARAMETERS, Argon2Passwo
 from domestyx.adapters.system.randomness import UuidIdGenerator
 from domestyx.domain.otp import AttemptOutcome
 from domestyx.entrypoints.services import Services
-from tests.stubs.sentry_stub import SentryStub
+from tests.stubs.sentry_stub import SentryStub, isolated_sentry
 from tests.support.app import (
     DUMMY_TOKEN,
     PASSWORD,
@@ -144,11 +144,8 @@ def sentry(monkeypatch: pytest.MonkeyPatch) -> Iterator[SentryStub]:
     """A loopback ingest; Sentry is shut down and unset afterwards so no test shares it."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    with SentryStub() as stub, sentry_sdk.isolation_scope():
+    with isolated_sentry() as stub:
         yield stub
-        sentry_sdk.flush(5)
-        sentry_sdk.get_client().close(timeout=2)
-        sentry_sdk.get_global_scope().set_client(None)
 
 
 def test_crashes_reach_sentry_without_passwords_codes_tokens_or_contacts(

@@ -13,7 +13,7 @@ from domestyx.adapters.dev.captcha import TestSecretCaptchaVerifier
 from domestyx.adapters.memory.randomness import SeededSecretGenerator
 from domestyx.domain.delivery import EmailMessage, ProviderReceipt
 from domestyx.ports.captcha import CaptchaVerdict
-from tests.stubs.sentry_stub import SentryStub
+from tests.stubs.sentry_stub import SentryStub, isolated_sentry
 from tests.support.app import DUMMY_TOKEN, PASSWORD, build_services, embedded_settings, http_client
 from tests.support.services import wait_until
 
@@ -40,11 +40,8 @@ class ExplodingEmail:
 @pytest.fixture
 def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[SentryStub]:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    with SentryStub() as server, sentry_sdk.isolation_scope():
+    with isolated_sentry() as server:
         yield server
-        sentry_sdk.flush(5)
-        sentry_sdk.get_client().close(timeout=2)
-        sentry_sdk.get_global_scope().set_client(None)
 
 
 def test_route_error_and_dead_lettered_job_arrive_once_each_without_secrets(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import re
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+import sentry_sdk
 from sentry_sdk.envelope import Envelope
 
 try:  # the SDK compresses with brotli only when it is importable, so mirror that
@@ -123,3 +126,13 @@ class SentryStub:
                 """Quiet: test output stays readable."""
 
         return Handler
+
+
+@contextlib.contextmanager
+def isolated_sentry() -> Iterator[SentryStub]:
+    """A fresh ingest stub in its own scope; Sentry is shut down and unset afterwards."""
+    with SentryStub() as stub, sentry_sdk.isolation_scope():
+        yield stub
+        sentry_sdk.flush(5)
+        sentry_sdk.get_client().close(timeout=2)
+        sentry_sdk.get_global_scope().set_client(None)
