@@ -16,9 +16,9 @@ from bench.load import Line
 from bench.scenarios import Scenarios, send_all, sends
 from bench.server import ServeProcess
 from bench.stack import API_HOST, BenchStack
-from domestyx.domain.abuse import Scope
-from domestyx.domain.audit import ClientContext
-from domestyx.domain.errors import RateLimited
+from domestyx.domain.model.abuse import Scope
+from domestyx.domain.model.audit import ClientContext
+from domestyx.domain.model.errors import RateLimited
 from domestyx.entrypoints.http.app import create_app
 from domestyx.entrypoints.services import Services
 

@@ -12,7 +12,7 @@ import httpx
 from bench.load import Line
 from bench.seed import Seeder, client_ip, wrong_code
 from bench.stack import BenchStack
-from domestyx.domain.documents import DocumentKind
+from domestyx.domain.model.documents import DocumentKind
 
 LIVE = "/health/live"
 VERIFY = "/api/v1/auth/otp/verify"

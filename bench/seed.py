@@ -14,11 +14,11 @@ from sqlalchemy import insert
 
 from domestyx.adapters.sql import tables as t
 from domestyx.adapters.sql.repositories import _account_values, _document_values
-from domestyx.domain.accounts import Account, AccountStatus, Role
-from domestyx.domain.audit import ClientContext
-from domestyx.domain.documents import Document, DocumentKind, RetentionPolicy, storage_key
-from domestyx.domain.otp import OtpSlot, Purpose
-from domestyx.domain.sessions import TokenPair
+from domestyx.domain.model.accounts import Account, AccountStatus, Role
+from domestyx.domain.model.audit import ClientContext
+from domestyx.domain.model.documents import Document, DocumentKind, RetentionPolicy, storage_key
+from domestyx.domain.model.otp import OtpSlot, Purpose
+from domestyx.domain.model.sessions import TokenPair
 from domestyx.entrypoints.services import Services
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a benchmark input

@@ -10,8 +10,8 @@ import pytest
 from domestyx.adapters.dev.captcha import ALREADY_SPENT, ALWAYS_FAIL, TestSecretCaptchaVerifier
 from domestyx.adapters.memory.captcha import ScriptedCaptchaVerifier
 from domestyx.adapters.turnstile.captcha import TurnstileCaptchaVerifier
-from domestyx.domain.errors import DependencyUnavailable
-from domestyx.ports.captcha import CaptchaVerdict
+from domestyx.domain.model.captcha import CaptchaVerdict
+from domestyx.domain.model.errors import DependencyUnavailable
 from tests.stubs.base import Fault, Reply
 from tests.stubs.turnstile_stub import DUMMY_TOKEN, TurnstileStub
 

@@ -14,9 +14,9 @@ import resend
 from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.resend.webhooks import ResendWebhook
 from domestyx.adapters.twilio.webhooks import TwilioStatusWebhook
-from domestyx.domain.delivery import DeliveryStatus
-from domestyx.domain.errors import InvalidSignature
-from domestyx.ports.messaging import DeliveryUpdate, DeliveryWebhook
+from domestyx.domain.model.delivery import DeliveryStatus, DeliveryUpdate
+from domestyx.domain.model.errors import InvalidSignature
+from domestyx.ports.messaging import DeliveryWebhook
 from tests.stubs.resend_stub import new_signing_secret, svix_headers
 from tests.stubs.twilio_stub import AUTH_TOKEN, status_callback
 

@@ -25,7 +25,7 @@ from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.storage import InMemoryDocumentStorage
 from domestyx.adapters.s3.client import make_client
 from domestyx.adapters.s3.storage import S3DocumentStorage
-from domestyx.domain.errors import DependencyUnavailable, NotFound
+from domestyx.domain.model.errors import DependencyUnavailable, NotFound
 from domestyx.ports.storage import DocumentStorage
 from tests.support.moto import MOTO_ACCESS_KEY, MOTO_REGION, MOTO_SECRET_KEY
 from tests.support.services import free_port

@@ -12,7 +12,7 @@ import pytest
 from domestyx.adapters.dev.outbox import FileOutbox, OutboxEmailSender
 from domestyx.adapters.memory.messaging import RecordingEmailSender
 from domestyx.adapters.resend.email_sender import ResendEmailSender
-from domestyx.domain.delivery import (
+from domestyx.domain.model.delivery import (
     DeliveryError,
     EmailMessage,
     PermanentDeliveryError,

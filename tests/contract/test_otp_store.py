@@ -10,7 +10,7 @@ import pytest
 
 from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.otp_store import InMemoryOtpStore
-from domestyx.domain.otp import AttemptStatus, IssueStatus
+from domestyx.domain.model.otp import AttemptStatus, IssueStatus
 from domestyx.ports.otp_store import OtpStore
 
 VALID = timedelta(minutes=10)

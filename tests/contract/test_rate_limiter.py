@@ -9,7 +9,8 @@ import pytest
 
 from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter, InMemoryRateLimiter
-from domestyx.ports.rate_limiter import FailureCounter, RateLimiter, RateRule
+from domestyx.domain.model.rate_limits import RateRule
+from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
 
 MINUTE = timedelta(minutes=1)
 

@@ -19,7 +19,7 @@ from litestar.testing import TestClient
 from domestyx.adapters.sentry.redaction import FILTERED, pseudonym
 from domestyx.adapters.sentry.reporter import SentryErrorReporter, attach_request_id, init_sentry
 from domestyx.adapters.sentry.scrubber import BODY_REMOVED, BYTES_REMOVED, Scrubber
-from domestyx.domain.errors import DependencyUnavailable, InvalidCode, NotFound
+from domestyx.domain.model.errors import DependencyUnavailable, InvalidCode, NotFound
 from domestyx.ports.monitoring import ErrorReporter
 from tests.stubs.sentry_stub import SentryStub, isolated_sentry
 

@@ -13,7 +13,11 @@ from domestyx.adapters.dev.outbox import FileOutbox, OutboxSmsSender
 from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.messaging import RecordingSmsSender
 from domestyx.adapters.twilio.sms_sender import TwilioSmsSender
-from domestyx.domain.delivery import PermanentDeliveryError, SmsMessage, TransientDeliveryError
+from domestyx.domain.model.delivery import (
+    PermanentDeliveryError,
+    SmsMessage,
+    TransientDeliveryError,
+)
 from domestyx.ports.messaging import SmsSender
 from tests.stubs.base import Fault
 from tests.stubs.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID, TwilioStub, fail

@@ -14,14 +14,14 @@ from domestyx.adapters.memory.unit_of_work import InMemoryDatabase
 from domestyx.adapters.sql import migrate
 from domestyx.adapters.sql.engine import create_database_engine
 from domestyx.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
-from domestyx.domain.accounts import Account, AccountStatus, Role
-from domestyx.domain.audit import AuditEvent, AuditEventType
-from domestyx.domain.delivery import Delivery, DeliveryStatus, Template
-from domestyx.domain.documents import Document, DocumentKind, DocumentStatus
-from domestyx.domain.errors import Conflict
-from domestyx.domain.otp import Channel
-from domestyx.domain.sessions import RefreshToken, Session
-from domestyx.domain.verification import ReviewEntry, Verification
+from domestyx.domain.model.accounts import Account, AccountStatus, Role
+from domestyx.domain.model.audit import AuditEvent, AuditEventType
+from domestyx.domain.model.delivery import Delivery, DeliveryStatus, Template
+from domestyx.domain.model.documents import Document, DocumentKind, DocumentStatus
+from domestyx.domain.model.errors import Conflict
+from domestyx.domain.model.otp import Channel
+from domestyx.domain.model.sessions import RefreshToken, Session
+from domestyx.domain.model.verification import ReviewEntry, Verification
 from domestyx.ports.repositories import UnitOfWorkFactory
 from tests.support.services import scratch_mariadb_database
 

@@ -19,10 +19,10 @@ import redis
 
 from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.monitoring import RecordingErrorReporter
-from domestyx.domain.abuse import Scope
-from domestyx.domain.accounts import Role
-from domestyx.domain.audit import ClientContext
-from domestyx.domain.otp import OtpSlot, Purpose
+from domestyx.domain.model.abuse import Scope
+from domestyx.domain.model.accounts import Role
+from domestyx.domain.model.audit import ClientContext
+from domestyx.domain.model.otp import OtpSlot, Purpose
 from tests.stubs.base import Fault, Reply
 from tests.support.abuse_sim import (
     account_id_of,

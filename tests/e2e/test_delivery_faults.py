@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from domestyx.adapters.sql import tables as t
-from domestyx.domain.delivery import DeliveryStatus
+from domestyx.domain.model.delivery import DeliveryStatus
 from tests.e2e.test_verification_flow import EMAIL, PHONE, register, send_sms, verify
 from tests.stubs.base import Fault
 from tests.stubs.resend_stub import resend_error

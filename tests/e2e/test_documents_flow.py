@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from domestyx.domain.accounts import Role
+from domestyx.domain.model.accounts import Role
 from tests.e2e.test_verification_flow import (
     EMAIL,
     PASSWORD,

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from domestyx.domain.accounts import Role
+from domestyx.domain.model.accounts import Role
 from tests.support.app import (
     DUMMY_TOKEN,
     PASSWORD,

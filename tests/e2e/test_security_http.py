@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from litestar.routes import HTTPRoute
 
-from domestyx.domain.accounts import Role
+from domestyx.domain.model.accounts import Role
 from domestyx.entrypoints.services import Services
 from tests.support.app import DUMMY_TOKEN, PASSWORD, build_services, embedded_settings, http_client
 from tests.support.callers import Caller, submit_for_review, upload, verified_worker

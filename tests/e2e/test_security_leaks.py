@@ -14,7 +14,7 @@ import sentry_sdk
 from domestyx.adapters.memory.otp_store import InMemoryOtpStore
 from domestyx.adapters.system.argon2_hasher import TEST_PARAMETERS, Argon2PasswordHasher
 from domestyx.adapters.system.randomness import UuidIdGenerator
-from domestyx.domain.otp import AttemptOutcome
+from domestyx.domain.model.otp import AttemptOutcome
 from domestyx.entrypoints.services import Services
 from tests.stubs.sentry_stub import SentryStub, isolated_sentry
 from tests.support.app import (

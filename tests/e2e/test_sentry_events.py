@@ -11,8 +11,8 @@ import sentry_sdk
 
 from domestyx.adapters.dev.captcha import TestSecretCaptchaVerifier
 from domestyx.adapters.memory.randomness import SeededSecretGenerator
-from domestyx.domain.delivery import EmailMessage, ProviderReceipt
-from domestyx.ports.captcha import CaptchaVerdict
+from domestyx.domain.model.captcha import CaptchaVerdict
+from domestyx.domain.model.delivery import EmailMessage, ProviderReceipt
 from tests.stubs.sentry_stub import SentryStub, isolated_sentry
 from tests.support.app import DUMMY_TOKEN, PASSWORD, build_services, embedded_settings, http_client
 from tests.support.services import wait_until

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domestyx.domain.delivery import DeliveryStatus
+from domestyx.domain.model.delivery import DeliveryStatus
 from tests.stubs.resend_stub import new_signing_secret, svix_headers
 from tests.stubs.twilio_stub import AUTH_TOKEN, status_callback
 from tests.support.app import build_services, embedded_settings, http_client, register_and_verify

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.sql import tables as t
-from domestyx.domain.delivery import DeliveryStatus
+from domestyx.domain.model.delivery import DeliveryStatus
 from domestyx.entrypoints.adapters import Infrastructure
 from domestyx.entrypoints.services import Services
 from domestyx.entrypoints.settings import Settings

@@ -14,15 +14,16 @@ from domestyx.adapters.memory.tasks import RecordingTaskQueue
 from domestyx.adapters.memory.unit_of_work import InMemoryDatabase
 from domestyx.adapters.system.argon2_hasher import TEST_PARAMETERS, Argon2PasswordHasher
 from domestyx.adapters.system.jwt_signer import JwtTokenSigner
-from domestyx.domain.abuse import AbusePolicy, LockoutPolicy
-from domestyx.domain.accounts import Account, Role
-from domestyx.domain.accounts_service import AccountService
-from domestyx.domain.audit import AuditEvent, AuditEventType, Auditor, ClientContext
-from domestyx.domain.codes import CodeService
-from domestyx.domain.guards import RequestGuard
-from domestyx.domain.keys import CodeSealer, KeyedHasher
-from domestyx.domain.otp import OtpService
-from domestyx.domain.session_service import SessionService
+from domestyx.domain.model.abuse import AbusePolicy, LockoutPolicy
+from domestyx.domain.model.accounts import Account, Role
+from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContext
+from domestyx.domain.model.keys import CodeSealer, KeyedHasher
+from domestyx.domain.services.accounts import AccountService
+from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.codes import CodeService
+from domestyx.domain.services.guards import RequestGuard
+from domestyx.domain.services.otp import OtpService
+from domestyx.domain.services.sessions import SessionService
 
 PASSWORD = "correct horse battery staple"
 

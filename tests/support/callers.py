@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from domestyx.domain.accounts import Role
+from domestyx.domain.model.accounts import Role
 from domestyx.entrypoints.services import Services
 from tests.support.app import DUMMY_TOKEN, PASSWORD, register_and_verify, wait_for_outbox
 from tests.support.files import png

@@ -14,8 +14,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from domestyx.domain.audit import ClientContext
-from domestyx.domain.errors import InvalidToken
+from domestyx.domain.model.audit import ClientContext
+from domestyx.domain.model.errors import InvalidToken
 from domestyx.entrypoints.services import Services
 from tests.support.app import DUMMY_TOKEN
 from tests.support.callers import Caller

@@ -13,14 +13,15 @@ from domestyx.adapters.memory.monitoring import RecordingErrorReporter
 from domestyx.adapters.memory.randomness import SeededSecretGenerator, SequentialIdGenerator
 from domestyx.adapters.memory.storage import InMemoryDocumentStorage
 from domestyx.adapters.memory.unit_of_work import InMemoryDatabase, InMemoryUnitOfWork
-from domestyx.domain.accounts import Account, Role
-from domestyx.domain.audit import AuditEvent, AuditEventType, Auditor, ClientContext
-from domestyx.domain.document_service import DocumentService
-from domestyx.domain.documents import Document, DocumentKind
-from domestyx.domain.errors import DependencyUnavailable
-from domestyx.domain.retention_service import RetentionService
-from domestyx.domain.review_service import ReviewService
-from domestyx.domain.sessions import Principal
+from domestyx.domain.model.accounts import Account, Role
+from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContext
+from domestyx.domain.model.documents import Document, DocumentKind
+from domestyx.domain.model.errors import DependencyUnavailable
+from domestyx.domain.model.sessions import Principal
+from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.documents import DocumentService
+from domestyx.domain.services.retention import RetentionService
+from domestyx.domain.services.review import ReviewService
 from tests.support import files
 
 CTX = ClientContext(ip="203.0.113.7", user_agent="pytest")

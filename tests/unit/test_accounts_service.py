@@ -8,10 +8,15 @@ from typing import Any
 import pytest
 
 from domestyx.adapters.system.argon2_hasher import Argon2Parameters, Argon2PasswordHasher
-from domestyx.domain.accounts import AccountStatus, Role
-from domestyx.domain.audit import ClientContext
-from domestyx.domain.errors import InvalidCredentials, InvalidInput, InvalidToken, WeakPassword
-from domestyx.domain.sessions import Principal
+from domestyx.domain.model.accounts import AccountStatus, Role
+from domestyx.domain.model.audit import ClientContext
+from domestyx.domain.model.errors import (
+    InvalidCredentials,
+    InvalidInput,
+    InvalidToken,
+    WeakPassword,
+)
+from domestyx.domain.model.sessions import Principal
 from tests.support.app import PASSWORD, build_services, embedded_settings
 
 CTX = ClientContext(ip="198.51.100.4")

@@ -11,6 +11,17 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src" / "domestyx"
 STDLIB = set(sys.stdlib_module_names)
 CORE_ALLOWED = {"attrs", "domestyx.domain", "domestyx.ports"}
+# Each layer of the core may import only itself and the layers below it.
+LAYERS = {
+    "domain/model": {"attrs", "domestyx.domain.model"},
+    "ports": {"attrs", "domestyx.domain.model", "domestyx.ports"},
+    "domain/services": {
+        "attrs",
+        "domestyx.domain.model",
+        "domestyx.ports",
+        "domestyx.domain.services",
+    },
+}
 # Each adapter family may use these SDKs (besides the core and the standard library).
 ADAPTER_SDKS = {
     "sql": {"sqlalchemy", "alembic", "pymysql"},
@@ -50,15 +61,104 @@ def _allowed(name: str, allowed: set[str]) -> bool:
     return top in STDLIB or any(name == a or name.startswith(a + ".") for a in allowed)
 
 
-@pytest.mark.parametrize("package", ["domain", "ports"])
-def test_core_imports_only_stdlib_attrs_and_itself(package: str) -> None:
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_each_core_layer_imports_only_itself_and_the_layers_below(layer: str) -> None:
     offenders = [
         f"{path.relative_to(SRC)} imports {name}"
-        for path in _modules(package)
+        for path in _modules(layer)
         for name in _imports(path)
-        if not _allowed(name, CORE_ALLOWED)
+        if not _allowed(name, LAYERS[layer])
     ]
     assert offenders == []
+
+
+def test_the_domain_holds_only_the_model_and_the_services() -> None:
+    loose = [p.name for p in (SRC / "domain").glob("*.py") if p.name != "__init__.py"]
+    assert loose == []
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_targets(path: Path) -> list[str]:
+    """What a module imports, `from pkg import mod` read as pkg.mod."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names += [f"{node.module}.{alias.name}" for alias in node.names]
+    return names
+
+
+def _import_graph(paths: list[Path]) -> dict[str, set[str]]:
+    """Module -> the modules of `paths` it imports (TYPE_CHECKING imports included)."""
+    known = {_module_name(p): p for p in paths}
+    graph: dict[str, set[str]] = {}
+    for name, path in known.items():
+        targets = set()
+        for candidate in _import_targets(path):
+            # Keep the longest prefix that is one of our modules.
+            target = candidate
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                targets.add(target)
+        graph[name] = targets
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of two or more modules (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _package_inits(paths: list[Path]) -> list[Path]:
+    # A package's __init__ is imported with each of its modules; it is no edge of its own.
+    return [p for p in paths if p.name != "__init__.py"]
+
+
+def test_no_two_modules_import_each_other_in_a_loop() -> None:
+    assert _cycles(_import_graph(_package_inits(_modules("")))) == []
+
+
+def test_the_loop_check_catches_a_loop(tmp_path: Path) -> None:
+    """The checker itself can fail: two modules importing each other are one loop."""
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [["a", "b", "c"]]
 
 
 @pytest.mark.parametrize("family", sorted(ADAPTER_SDKS))
@@ -98,4 +198,16 @@ def test_the_rule_catches_a_violation(tmp_path: Path) -> None:
     assert [n for n in _imports(bad) if not _allowed(n, CORE_ALLOWED)] == [
         "sqlalchemy",
         "domestyx.adapters.sql",
+    ]
+
+
+def test_the_rule_catches_a_model_importing_a_port(tmp_path: Path) -> None:
+    """A model module reaching up to a port or a service is flagged."""
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from domestyx.ports.otp_store import OtpStore\nfrom domestyx.domain.services import otp\n"
+    )
+    assert [n for n in _imports(bad) if not _allowed(n, LAYERS["domain/model"])] == [
+        "domestyx.ports.otp_store",
+        "domestyx.domain.services",
     ]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domestyx.domain.abuse import ip_bucket
+from domestyx.domain.model.abuse import ip_bucket
 from domestyx.entrypoints.http.client_ip import Network, client_ip, parse_networks
 from domestyx.entrypoints.http.middleware import EdgeMiddleware
 from domestyx.entrypoints.settings import Settings

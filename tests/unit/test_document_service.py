@@ -8,10 +8,10 @@ from urllib.parse import unquote
 
 import pytest
 
-from domestyx.domain.accounts import Role
-from domestyx.domain.audit import AuditEventType
-from domestyx.domain.documents import DocumentKind, DocumentStatus
-from domestyx.domain.errors import (
+from domestyx.domain.model.accounts import Role
+from domestyx.domain.model.audit import AuditEventType
+from domestyx.domain.model.documents import DocumentKind, DocumentStatus
+from domestyx.domain.model.errors import (
     Conflict,
     DependencyUnavailable,
     NotFound,

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from domestyx.domain.accounts import Role
-from domestyx.domain.audit import ClientContext
+from domestyx.domain.model.accounts import Role
+from domestyx.domain.model.audit import ClientContext
 from domestyx.entrypoints.services import Services
 from tests.support.app import DUMMY_TOKEN, PASSWORD, build_services, embedded_settings, http_client
 

@@ -11,10 +11,10 @@ import pytest
 
 from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.randomness import SeededSecretGenerator
-from domestyx.domain.abuse import LockoutPolicy
-from domestyx.domain.accounts import Role
-from domestyx.domain.audit import AuditEventType, ClientContext
-from domestyx.domain.errors import (
+from domestyx.domain.model.abuse import LockoutPolicy
+from domestyx.domain.model.accounts import Role
+from domestyx.domain.model.audit import AuditEventType, ClientContext
+from domestyx.domain.model.errors import (
     AccountLocked,
     CaptchaFailed,
     CodeAttemptsExhausted,
@@ -23,8 +23,8 @@ from domestyx.domain.errors import (
     InvalidToken,
     RateLimited,
 )
-from domestyx.domain.otp import Channel, Purpose
-from domestyx.domain.sessions import TokenPair
+from domestyx.domain.model.otp import Channel, Purpose
+from domestyx.domain.model.sessions import TokenPair
 from tests.support.abuse_world import PASSWORD, AbuseWorld
 from tests.support.app import build_services, embedded_settings
 

@@ -12,9 +12,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.otp_store import InMemoryOtpStore
 from domestyx.adapters.memory.randomness import SeededSecretGenerator
-from domestyx.domain.errors import CodeAttemptsExhausted, InvalidCode, ResendTooSoon
-from domestyx.domain.keys import KeyedHasher
-from domestyx.domain.otp import OtpService, OtpSlot, Purpose
+from domestyx.domain.model.errors import CodeAttemptsExhausted, InvalidCode, ResendTooSoon
+from domestyx.domain.model.keys import KeyedHasher
+from domestyx.domain.model.otp import OtpSlot, Purpose
+from domestyx.domain.services.otp import OtpService
 
 SLOT = OtpSlot(Purpose.VERIFY_PHONE, "+447700900123")
 OTHERS = [

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domestyx.adapters.memory.rate_limiter import InMemoryRateLimiter
-from domestyx.ports.rate_limiter import RateLimiter, RateRule
+from domestyx.domain.model.rate_limits import RateRule
+from domestyx.ports.rate_limiter import RateLimiter
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 # Windows of at least 5 s: the Redis adapter's key TTL runs on real time, the scores on `now`.

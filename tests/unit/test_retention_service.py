@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from domestyx.domain.accounts import Role
-from domestyx.domain.audit import AuditEventType
-from domestyx.domain.documents import Document, DocumentKind, DocumentStatus
-from domestyx.domain.errors import Conflict, NotFound
-from domestyx.domain.retention_service import PurgeReport, ReconcileReport
-from domestyx.domain.sessions import Principal
+from domestyx.domain.model.accounts import Role
+from domestyx.domain.model.audit import AuditEventType
+from domestyx.domain.model.documents import Document, DocumentKind, DocumentStatus
+from domestyx.domain.model.errors import Conflict, NotFound
+from domestyx.domain.model.sessions import Principal
+from domestyx.domain.services.retention import PurgeReport, ReconcileReport
 from tests.support import files
 from tests.unit.document_world import CTX, World
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from domestyx.domain.accounts import IdentityStatus, Role
-from domestyx.domain.audit import AuditEventType
-from domestyx.domain.documents import DocumentKind
-from domestyx.domain.errors import Forbidden, IllegalTransition, InvalidInput, NotFound, NotVerified
-from domestyx.domain.review_policy import RequiredKinds
-from domestyx.domain.sessions import Principal
-from domestyx.domain.verification import Decision, ReasonCode, Verification
+from domestyx.domain.model.accounts import IdentityStatus, Role
+from domestyx.domain.model.audit import AuditEventType
+from domestyx.domain.model.documents import DocumentKind
+from domestyx.domain.model.errors import (
+    Forbidden,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    NotVerified,
+)
+from domestyx.domain.model.sessions import Principal
+from domestyx.domain.model.verification import Decision, ReasonCode, Verification
+from domestyx.domain.services.review_policy import RequiredKinds
 from tests.support import files
 from tests.unit.document_world import CTX, World
 

@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from domestyx.domain.accounts import IdentityStatus, Role
-from domestyx.domain.documents import DocumentKind
-from domestyx.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from domestyx.domain.verification import TRANSITIONS, Decision, ReasonCode
+from domestyx.domain.model.accounts import IdentityStatus, Role
+from domestyx.domain.model.documents import DocumentKind
+from domestyx.domain.model.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domestyx.domain.model.verification import TRANSITIONS, Decision, ReasonCode
 from tests.unit.document_world import CTX, World
 
 KINDS = st.sampled_from(

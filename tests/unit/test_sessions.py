@@ -10,12 +10,13 @@ from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.randomness import SeededSecretGenerator, SequentialIdGenerator
 from domestyx.adapters.memory.unit_of_work import InMemoryDatabase
 from domestyx.adapters.system.jwt_signer import JwtTokenSigner
-from domestyx.domain.accounts import Account, Role
-from domestyx.domain.audit import AuditEventType, Auditor, ClientContext
-from domestyx.domain.errors import InvalidToken, NotFound
-from domestyx.domain.keys import KeyedHasher
-from domestyx.domain.session_service import SessionService
-from domestyx.domain.sessions import TokenPair
+from domestyx.domain.model.accounts import Account, Role
+from domestyx.domain.model.audit import AuditEventType, ClientContext
+from domestyx.domain.model.errors import InvalidToken, NotFound
+from domestyx.domain.model.keys import KeyedHasher
+from domestyx.domain.model.sessions import TokenPair
+from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.sessions import SessionService
 
 CTX = ClientContext(ip="203.0.113.7", user_agent="pytest")
 

@@ -8,8 +8,12 @@ import io
 import attrs
 import pytest
 
-from domestyx.domain.errors import PayloadTooLarge, UnprocessableDocument, UnsupportedMediaType
-from domestyx.domain.sniffing import ContentInspector, sniff
+from domestyx.domain.model.errors import (
+    PayloadTooLarge,
+    UnprocessableDocument,
+    UnsupportedMediaType,
+)
+from domestyx.domain.model.sniffing import ContentInspector, sniff
 from tests.support import files
 
 MIB = 1024 * 1024

@@ -1,1 +1,1 @@
-"""Pure domain: models, policies and services that depend only on ports."""
+"""The domain: the pure model below the ports, the use-case services above them."""

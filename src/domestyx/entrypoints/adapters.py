@@ -12,7 +12,7 @@ from domestyx.adapters.dev.captcha import TestSecretCaptchaVerifier
 from domestyx.adapters.logging.monitoring import LoggingErrorReporter, LoggingHeartbeat
 from domestyx.adapters.memory.otp_store import InMemoryOtpStore
 from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter, InMemoryRateLimiter
-from domestyx.domain.keys import derive_key
+from domestyx.domain.model.keys import derive_key
 from domestyx.entrypoints.settings import Settings
 from domestyx.ports.captcha import CaptchaVerifier
 from domestyx.ports.messaging import DeliveryWebhook, EmailSender, SmsSender

@@ -15,19 +15,19 @@ from domestyx.adapters.system.argon2_hasher import Argon2Parameters, Argon2Passw
 from domestyx.adapters.system.clock import SystemClock
 from domestyx.adapters.system.jwt_signer import JwtTokenSigner
 from domestyx.adapters.system.randomness import CsprngSecretGenerator, UuidIdGenerator
-from domestyx.domain.abuse import AbusePolicy, SmsPolicy
-from domestyx.domain.accounts_service import AccountService
-from domestyx.domain.audit import Auditor
-from domestyx.domain.codes import CodeService
-from domestyx.domain.delivery_service import DeliveryService
-from domestyx.domain.document_service import DocumentService
-from domestyx.domain.guards import CaptchaPolicy, RequestGuard
-from domestyx.domain.keys import CodeSealer, KeyedHasher, derive_key
-from domestyx.domain.otp import OtpService
-from domestyx.domain.retention_service import RetentionService
-from domestyx.domain.review_service import ReviewService
-from domestyx.domain.session_service import SessionService
-from domestyx.domain.templates import MessageTemplates
+from domestyx.domain.model.abuse import AbusePolicy, SmsPolicy
+from domestyx.domain.model.keys import CodeSealer, KeyedHasher, derive_key
+from domestyx.domain.model.templates import MessageTemplates
+from domestyx.domain.services.accounts import AccountService
+from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.codes import CodeService
+from domestyx.domain.services.delivery import DeliveryService
+from domestyx.domain.services.documents import DocumentService
+from domestyx.domain.services.guards import CaptchaPolicy, RequestGuard
+from domestyx.domain.services.otp import OtpService
+from domestyx.domain.services.retention import RetentionService
+from domestyx.domain.services.review import ReviewService
+from domestyx.domain.services.sessions import SessionService
 from domestyx.entrypoints.adapters import Infrastructure, build_infrastructure, dev_adapters_in
 from domestyx.entrypoints.health import health_checks
 from domestyx.entrypoints.http.context import current_request_id

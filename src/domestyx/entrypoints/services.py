@@ -7,14 +7,14 @@ from typing import Any
 
 import attrs
 
-from domestyx.domain.accounts_service import AccountService
-from domestyx.domain.codes import CodeService
-from domestyx.domain.delivery_service import DeliveryService
-from domestyx.domain.document_service import DocumentService
-from domestyx.domain.guards import RequestGuard
-from domestyx.domain.retention_service import RetentionService
-from domestyx.domain.review_service import ReviewService
-from domestyx.domain.session_service import SessionService
+from domestyx.domain.services.accounts import AccountService
+from domestyx.domain.services.codes import CodeService
+from domestyx.domain.services.delivery import DeliveryService
+from domestyx.domain.services.documents import DocumentService
+from domestyx.domain.services.guards import RequestGuard
+from domestyx.domain.services.retention import RetentionService
+from domestyx.domain.services.review import ReviewService
+from domestyx.domain.services.sessions import SessionService
 from domestyx.entrypoints.health import HealthCheck
 from domestyx.entrypoints.settings import Settings
 from domestyx.ports.clock import Clock

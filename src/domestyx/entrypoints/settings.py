@@ -14,8 +14,8 @@ from urllib.parse import urlparse
 import attrs
 
 from domestyx import __version__
-from domestyx.domain.abuse import AbusePolicy
-from domestyx.domain.errors import InvalidInput
+from domestyx.domain.model.abuse import AbusePolicy
+from domestyx.domain.model.errors import InvalidInput
 
 PRODUCTION = "production"
 TURNSTILE_TEST_SECRETS = {

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-import attrs
-
-
-@attrs.frozen
-class CaptchaVerdict:
-    """What the challenge provider said about one token."""
-
-    success: bool
-    hostname: str | None = None
-    action: str | None = None
-    error_codes: tuple[str, ...] = ()
+from domestyx.domain.model.captcha import CaptchaVerdict
 
 
 @runtime_checkable

@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-import attrs
-
-from domestyx.domain.delivery import DeliveryStatus, EmailMessage, ProviderReceipt, SmsMessage
+from domestyx.domain.model.delivery import (
+    DeliveryUpdate,
+    EmailMessage,
+    ProviderReceipt,
+    SmsMessage,
+)
 
 
 @runtime_checkable
@@ -31,15 +34,6 @@ class SmsSender(Protocol):
     def find_sent(self, message: SmsMessage, *, since: datetime) -> ProviderReceipt | None:
         """Ask the provider whether this exact message was already accepted (crash recovery)."""
         ...
-
-
-@attrs.frozen
-class DeliveryUpdate:
-    """A provider's word on one message: delivered, bounced, failed..."""
-
-    provider_id: str
-    status: DeliveryStatus
-    error_code: str | None = None
 
 
 @runtime_checkable

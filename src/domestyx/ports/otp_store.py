@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from domestyx.domain.otp import AttemptOutcome, IssueOutcome
+from domestyx.domain.model.otp import AttemptOutcome, IssueOutcome
 
 
 @runtime_checkable

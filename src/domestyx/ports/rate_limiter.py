@@ -6,37 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-import attrs
-
-
-@attrs.frozen
-class RateRule:
-    """At most `limit` hits per sliding `window` under `key`."""
-
-    name: str
-    key: str
-    limit: int
-    window: timedelta
-
-
-@attrs.frozen
-class RateDecision:
-    """The verdict for a set of rules, described by the tightest one."""
-
-    allowed: bool
-    limit: int
-    remaining: int
-    reset_after: int
-    retry_after: int = 0
-    rule: str = ""
-
-
-@attrs.frozen
-class FailureTally:
-    """Failures inside the rolling window and when the newest happened."""
-
-    count: int
-    last_at: datetime | None
+from domestyx.domain.model.rate_limits import FailureTally, RateDecision, RateRule
 
 
 @runtime_checkable

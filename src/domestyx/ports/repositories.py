@@ -7,12 +7,12 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
-from domestyx.domain.accounts import Account
-from domestyx.domain.audit import AuditEvent
-from domestyx.domain.delivery import Delivery
-from domestyx.domain.documents import Document, DocumentKind
-from domestyx.domain.sessions import Principal, RefreshToken, Session
-from domestyx.domain.verification import ReviewEntry, Verification
+from domestyx.domain.model.accounts import Account
+from domestyx.domain.model.audit import AuditEvent
+from domestyx.domain.model.delivery import Delivery
+from domestyx.domain.model.documents import Document, DocumentKind
+from domestyx.domain.model.sessions import Principal, RefreshToken, Session
+from domestyx.domain.model.verification import ReviewEntry, Verification
 
 
 class AccountRepository(Protocol):

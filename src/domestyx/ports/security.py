@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from domestyx.domain.sessions import AccessClaims
+from domestyx.domain.model.sessions import AccessClaims
 
 
 @runtime_checkable

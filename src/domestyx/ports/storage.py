@@ -6,34 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import BinaryIO, Protocol, runtime_checkable
 
-import attrs
-
-
-@attrs.frozen
-class StoredObject:
-    """What storage knows about one object."""
-
-    key: str
-    size: int
-    last_modified: datetime | None = None
-    content_type: str | None = None
-
-
-@attrs.frozen
-class SignedUrl:
-    """A short-lived download link."""
-
-    url: str
-    expires_at: datetime
-
-
-@attrs.frozen
-class StorageHealth:
-    """Reachability and privacy of the bucket."""
-
-    reachable: bool
-    private: bool
-    detail: str = ""
+from domestyx.domain.model.storage import SignedUrl, StorageHealth, StoredObject
 
 
 @runtime_checkable

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from domestyx.ports.captcha import CaptchaVerdict
+from domestyx.domain.model.captcha import CaptchaVerdict
 
 DUMMY_TOKEN = "XXXX.DUMMY.TOKEN.XXXX"  # noqa: S105 - Cloudflare's public test token
 ALWAYS_PASS = "1x0000000000000000000000000000000AA"  # noqa: S105

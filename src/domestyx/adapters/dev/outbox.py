@@ -12,8 +12,8 @@ from pathlib import Path
 
 import attrs
 
-from domestyx.domain.delivery import EmailMessage, ProviderReceipt, SmsMessage
-from domestyx.domain.otp import Channel
+from domestyx.domain.model.delivery import EmailMessage, ProviderReceipt, SmsMessage
+from domestyx.domain.model.otp import Channel
 
 
 @attrs.frozen

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import dramatiq
 import redis
 
-from domestyx.domain.errors import DependencyUnavailable
+from domestyx.domain.model.errors import DependencyUnavailable
 
 
 class DramatiqTaskQueue:

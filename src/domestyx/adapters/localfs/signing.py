@@ -8,7 +8,7 @@ from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from domestyx.adapters.localfs.keys import is_valid_key
-from domestyx.domain.download_links import MAX_LINK_TTL
+from domestyx.domain.model.download_links import MAX_LINK_TTL
 
 _MIN_KEY_BYTES = 32
 # Instances that issue and serve a link may disagree on the time by a little.

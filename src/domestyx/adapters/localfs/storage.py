@@ -19,9 +19,9 @@ from domestyx.adapters.localfs.keys import (
     sidecar,
 )
 from domestyx.adapters.localfs.signing import LinkSigner
-from domestyx.domain.download_links import attachment, checked_content_type, link_seconds
-from domestyx.domain.errors import NotFound
-from domestyx.ports.storage import SignedUrl, StorageHealth, StoredObject
+from domestyx.domain.model.download_links import attachment, checked_content_type, link_seconds
+from domestyx.domain.model.errors import NotFound
+from domestyx.domain.model.storage import SignedUrl, StorageHealth, StoredObject
 
 _MISSING = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domestyx.ports.captcha import CaptchaVerdict
+from domestyx.domain.model.captcha import CaptchaVerdict
 
 
 class ScriptedCaptchaVerifier:

@@ -6,7 +6,7 @@ import threading
 from collections import deque
 from datetime import datetime
 
-from domestyx.domain.delivery import DeliveryError, EmailMessage, ProviderReceipt, SmsMessage
+from domestyx.domain.model.delivery import DeliveryError, EmailMessage, ProviderReceipt, SmsMessage
 
 
 class RecordingEmailSender:

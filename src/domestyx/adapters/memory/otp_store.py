@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from domestyx.domain.otp import AttemptOutcome, AttemptStatus, IssueOutcome, IssueStatus
+from domestyx.domain.model.otp import AttemptOutcome, AttemptStatus, IssueOutcome, IssueStatus
 
 
 @attrs.define

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from domestyx.ports.rate_limiter import FailureTally, RateDecision, RateRule
+from domestyx.domain.model.rate_limits import FailureTally, RateDecision, RateRule
 
 
 def _ms(moment: datetime) -> int:

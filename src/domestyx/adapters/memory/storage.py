@@ -10,10 +10,10 @@ from urllib.parse import quote
 
 import attrs
 
-from domestyx.domain.download_links import attachment, checked_content_type, link_seconds
-from domestyx.domain.errors import DependencyUnavailable, NotFound
+from domestyx.domain.model.download_links import attachment, checked_content_type, link_seconds
+from domestyx.domain.model.errors import DependencyUnavailable, NotFound
+from domestyx.domain.model.storage import SignedUrl, StorageHealth, StoredObject
 from domestyx.ports.clock import Clock
-from domestyx.ports.storage import SignedUrl, StorageHealth, StoredObject
 
 
 @attrs.define

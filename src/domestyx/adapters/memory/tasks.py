@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from domestyx.domain.errors import DependencyUnavailable
+from domestyx.domain.model.errors import DependencyUnavailable
 
 
 class RecordingTaskQueue:

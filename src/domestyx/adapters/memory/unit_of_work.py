@@ -11,13 +11,13 @@ from typing import Self
 
 import attrs
 
-from domestyx.domain.accounts import Account, AccountStatus, IdentityStatus
-from domestyx.domain.audit import AuditEvent
-from domestyx.domain.delivery import Delivery, DeliveryStatus
-from domestyx.domain.documents import Document, DocumentKind
-from domestyx.domain.errors import Conflict, DependencyUnavailable
-from domestyx.domain.sessions import Principal, RefreshToken, Session
-from domestyx.domain.verification import ReviewEntry, Verification
+from domestyx.domain.model.accounts import Account, AccountStatus, IdentityStatus
+from domestyx.domain.model.audit import AuditEvent
+from domestyx.domain.model.delivery import Delivery, DeliveryStatus
+from domestyx.domain.model.documents import Document, DocumentKind
+from domestyx.domain.model.errors import Conflict, DependencyUnavailable
+from domestyx.domain.model.sessions import Principal, RefreshToken, Session
+from domestyx.domain.model.verification import ReviewEntry, Verification
 from domestyx.ports.repositories import (
     AccountRepository,
     AuditLog,

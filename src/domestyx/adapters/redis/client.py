@@ -10,7 +10,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from domestyx.domain.errors import DependencyUnavailable
+from domestyx.domain.model.errors import DependencyUnavailable
 
 T = TypeVar("T")
 

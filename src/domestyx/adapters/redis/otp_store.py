@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import redis
 
 from domestyx.adapters.redis.client import outage_as_unavailable, run_script
-from domestyx.domain.otp import AttemptOutcome, AttemptStatus, IssueOutcome, IssueStatus
+from domestyx.domain.model.otp import AttemptOutcome, AttemptStatus, IssueOutcome, IssueStatus
 
 # Fields: h code hash, a account id, n attempts, e expiry (ms), s last send (ms).
 _ISSUE = """

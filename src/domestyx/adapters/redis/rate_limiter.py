@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import redis
 
 from domestyx.adapters.redis.client import outage_as_unavailable, run_script
-from domestyx.ports.rate_limiter import FailureTally, RateDecision, RateRule
+from domestyx.domain.model.rate_limits import FailureTally, RateDecision, RateRule
 
 # Exact sliding window: a sorted set of hit timestamps per key. All rules of a decision are
 # checked first and counted only if every one allows, so a refused request costs nothing.

@@ -11,7 +11,7 @@ import resend
 from resend.exceptions import NoContentError, ResendError
 from resend.http_client import HTTPClient
 
-from domestyx.domain.delivery import (
+from domestyx.domain.model.delivery import (
     EmailMessage,
     PermanentDeliveryError,
     ProviderReceipt,

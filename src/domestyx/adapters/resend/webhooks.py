@@ -11,9 +11,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domestyx.domain.delivery import DeliveryStatus
-from domestyx.domain.errors import InvalidSignature
-from domestyx.ports.messaging import DeliveryUpdate
+from domestyx.domain.model.delivery import DeliveryStatus, DeliveryUpdate
+from domestyx.domain.model.errors import InvalidSignature
 
 # Svix's own tolerance; a captured callback replayed later than this is refused.
 TOLERANCE = timedelta(minutes=5)

@@ -11,7 +11,7 @@ import boto3  # type: ignore[import-untyped, unused-ignore]
 from botocore import exceptions as boto_errors  # type: ignore[import-untyped, unused-ignore]
 from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
 
-from domestyx.domain.errors import DependencyUnavailable
+from domestyx.domain.model.errors import DependencyUnavailable
 
 __all__ = [
     "ClientError",

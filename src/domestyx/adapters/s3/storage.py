@@ -18,9 +18,9 @@ from domestyx.adapters.s3.client import (
 )
 from domestyx.adapters.s3.privacy import api_refuses, public_domain_refuses
 from domestyx.adapters.s3.streams import BoundedReader
-from domestyx.domain.download_links import attachment, checked_content_type, link_seconds
-from domestyx.domain.errors import DependencyUnavailable, NotFound
-from domestyx.ports.storage import SignedUrl, StorageHealth, StoredObject
+from domestyx.domain.model.download_links import attachment, checked_content_type, link_seconds
+from domestyx.domain.model.errors import DependencyUnavailable, NotFound
+from domestyx.domain.model.storage import SignedUrl, StorageHealth, StoredObject
 
 __all__ = ["BucketSetup", "S3DocumentStorage", "ensure_private_bucket"]
 

@@ -9,7 +9,7 @@ import attrs
 from litestar.exceptions import HTTPException
 
 from domestyx.adapters.sentry.redaction import FILTERED, is_secret_key, redact_text
-from domestyx.domain.errors import DependencyUnavailable, DomainError
+from domestyx.domain.model.errors import DependencyUnavailable, DomainError
 
 if TYPE_CHECKING:
     from sentry_sdk._types import Breadcrumb, BreadcrumbHint, Event, Hint

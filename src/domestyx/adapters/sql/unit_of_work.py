@@ -16,7 +16,7 @@ from domestyx.adapters.sql.repositories import (
     SqlSessionRepository,
     SqlVerificationRepository,
 )
-from domestyx.domain.errors import DependencyUnavailable
+from domestyx.domain.model.errors import DependencyUnavailable
 from domestyx.ports.repositories import (
     AccountRepository,
     AuditLog,

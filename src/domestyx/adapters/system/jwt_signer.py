@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import jwt
 
-from domestyx.domain.accounts import Role
-from domestyx.domain.errors import InvalidToken
-from domestyx.domain.sessions import AccessClaims
+from domestyx.domain.model.accounts import Role
+from domestyx.domain.model.errors import InvalidToken
+from domestyx.domain.model.sessions import AccessClaims
 from domestyx.ports.clock import Clock
 
 _REQUIRED = ["iss", "aud", "sub", "exp", "iat", "jti", "sid", "role"]

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from domestyx.domain.errors import DependencyUnavailable
-from domestyx.ports.captcha import CaptchaVerdict
+from domestyx.domain.model.captcha import CaptchaVerdict
+from domestyx.domain.model.errors import DependencyUnavailable
 
 log = logging.getLogger("domestyx.turnstile")
 SITEVERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"

@@ -13,7 +13,7 @@ from twilio.base.version import Version
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from domestyx.domain.delivery import (
+from domestyx.domain.model.delivery import (
     DeliveryError,
     PermanentDeliveryError,
     ProviderReceipt,

@@ -7,9 +7,8 @@ from urllib.parse import parse_qs
 
 from twilio.request_validator import RequestValidator
 
-from domestyx.domain.delivery import DeliveryStatus
-from domestyx.domain.errors import InvalidSignature
-from domestyx.ports.messaging import DeliveryUpdate
+from domestyx.domain.model.delivery import DeliveryStatus, DeliveryUpdate
+from domestyx.domain.model.errors import InvalidSignature
 
 _SIGNATURE_HEADER = "x-twilio-signature"
 # accepted/scheduled/read/receiving/received/canceled say nothing about delivery: ignored.

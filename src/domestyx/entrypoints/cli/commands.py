@@ -124,7 +124,7 @@ def _test_secrets() -> frozenset[str]:
 
 def create_admin(args: argparse.Namespace, settings: Settings) -> int:
     """Password from $DOMESTYX_ADMIN_PASSWORD or a prompt, never from argv (shell history)."""
-    from domestyx.domain.accounts import Role
+    from domestyx.domain.model.accounts import Role
 
     password = os.environ.get("DOMESTYX_ADMIN_PASSWORD") or getpass.getpass("Password: ")
     services = _services(settings)

@@ -7,9 +7,9 @@ from typing import Any, TypeAlias
 from litestar import Request
 from litestar.di import NamedDependency
 
-from domestyx.domain.audit import ClientContext
-from domestyx.domain.errors import Unauthenticated
-from domestyx.domain.sessions import Principal
+from domestyx.domain.model.audit import ClientContext
+from domestyx.domain.model.errors import Unauthenticated
+from domestyx.domain.model.sessions import Principal
 from domestyx.entrypoints.services import Services
 
 

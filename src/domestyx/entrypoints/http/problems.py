@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from domestyx.domain import errors as e
+from domestyx.domain.model import errors as e
 from domestyx.entrypoints.http.context import current_request_id
 
 log = logging.getLogger("domestyx.http")

@@ -7,7 +7,7 @@ from typing import Any
 
 import dramatiq
 
-from domestyx.domain.delivery_service import DELIVER_JOB
+from domestyx.domain.services.delivery import DELIVER_JOB
 from domestyx.entrypoints.http.context import set_request_id
 from domestyx.entrypoints.worker.jobs import ServiceRef
 

@@ -9,9 +9,9 @@ from typing import Any
 import attrs
 import dramatiq
 
-from domestyx.domain.delivery import TransientDeliveryError
-from domestyx.domain.delivery_service import DELIVER_JOB, DeliveryService
-from domestyx.domain.errors import DependencyUnavailable
+from domestyx.domain.model.delivery import TransientDeliveryError
+from domestyx.domain.model.errors import DependencyUnavailable
+from domestyx.domain.services.delivery import DELIVER_JOB, DeliveryService
 
 log = logging.getLogger("domestyx.worker")
 MAX_DELIVERY_RETRIES = 8

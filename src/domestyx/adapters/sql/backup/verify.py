@@ -20,7 +20,7 @@ from domestyx.adapters.sql.backup.model import BackupError, VerifyReport
 from domestyx.adapters.sql.backup.restore import _restore, compare
 from domestyx.adapters.sql.engine import create_database_engine
 from domestyx.adapters.sql.tables import documents
-from domestyx.domain.errors import NotFound
+from domestyx.domain.model.errors import NotFound
 from domestyx.ports.storage import DocumentStorage
 
 # Database names and charsets are spliced into DDL, so only plain identifiers pass.

@@ -8,8 +8,8 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domestyx.adapters.sql import tables as t
-from domestyx.domain.accounts import Account, AccountStatus, IdentityStatus, Role
-from domestyx.domain.errors import Conflict
+from domestyx.domain.model.accounts import Account, AccountStatus, IdentityStatus, Role
+from domestyx.domain.model.errors import Conflict
 
 
 def _account(m: Any) -> Account:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, insert, select
 
 from domestyx.adapters.sql import tables as t
-from domestyx.domain.audit import AuditEvent, AuditEventType
+from domestyx.domain.model.audit import AuditEvent, AuditEventType
 
 
 class SqlAuditLog:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from domestyx.adapters.sql import tables as t
-from domestyx.domain.delivery import Delivery, DeliveryStatus, Template
-from domestyx.domain.otp import Channel
+from domestyx.domain.model.delivery import Delivery, DeliveryStatus, Template
+from domestyx.domain.model.otp import Channel
 
 
 def _delivery(m: Any) -> Delivery:

@@ -10,8 +10,8 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domestyx.adapters.sql import tables as t
-from domestyx.domain.documents import Document, DocumentKind, DocumentStatus
-from domestyx.domain.errors import Conflict
+from domestyx.domain.model.documents import Document, DocumentKind, DocumentStatus
+from domestyx.domain.model.errors import Conflict
 
 
 def _document(m: Any) -> Document:

@@ -10,8 +10,8 @@ from sqlalchemy import Connection, and_, insert, select, update
 
 from domestyx.adapters.sql import tables as t
 from domestyx.adapters.sql.repositories.accounts import _account
-from domestyx.domain.accounts import Account, AccountStatus, Role
-from domestyx.domain.sessions import Principal, RefreshToken, Session
+from domestyx.domain.model.accounts import Account, AccountStatus, Role
+from domestyx.domain.model.sessions import Principal, RefreshToken, Session
 
 
 def _session(m: Any) -> Session:

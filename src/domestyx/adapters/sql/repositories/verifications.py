@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from domestyx.adapters.sql import tables as t
-from domestyx.domain.accounts import IdentityStatus
-from domestyx.domain.verification import ReviewEntry, Verification
+from domestyx.domain.model.accounts import IdentityStatus
+from domestyx.domain.model.verification import ReviewEntry, Verification
 
 
 def _verification(m: Any, document_ids: tuple[str, ...]) -> Verification:

@@ -8,10 +8,10 @@ from litestar import Controller, Request, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from domestyx.domain.accounts import Role
-from domestyx.domain.errors import InvalidInput
-from domestyx.domain.otp import Channel, Purpose
-from domestyx.domain.sessions import TokenPair
+from domestyx.domain.model.accounts import Role
+from domestyx.domain.model.errors import InvalidInput
+from domestyx.domain.model.otp import Channel, Purpose
+from domestyx.domain.model.sessions import TokenPair
 from domestyx.entrypoints.http.deps import client_context, services_of
 from domestyx.entrypoints.http.schemas import (
     AcceptedOut,

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from domestyx.domain.errors import NotFound
+from domestyx.domain.model.errors import NotFound
 from domestyx.entrypoints.http.deps import services_of
 
 Req = Request[Any, Any, Any]

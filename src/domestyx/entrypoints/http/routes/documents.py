@@ -11,9 +11,9 @@ from litestar.di import Provide
 from litestar.params import FromPath, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from domestyx.domain.abuse import Scope
-from domestyx.domain.documents import Document, DocumentKind
-from domestyx.domain.errors import InvalidInput
+from domestyx.domain.model.abuse import Scope
+from domestyx.domain.model.documents import Document, DocumentKind
+from domestyx.domain.model.errors import InvalidInput
 from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
 from domestyx.entrypoints.http.schemas import DocumentOut, DownloadOut
 

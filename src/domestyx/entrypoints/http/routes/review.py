@@ -9,8 +9,8 @@ from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from domestyx.domain.errors import NotFound
-from domestyx.domain.verification import Decision, ReasonCode, ReviewEntry, Verification
+from domestyx.domain.model.errors import NotFound
+from domestyx.domain.model.verification import Decision, ReasonCode, ReviewEntry, Verification
 from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
 from domestyx.entrypoints.http.routes.documents import document_out
 from domestyx.entrypoints.http.schemas import (

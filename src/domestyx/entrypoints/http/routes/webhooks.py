@@ -8,7 +8,7 @@ from litestar import Controller, Request, post
 from litestar.concurrency import sync_to_thread
 from litestar.status_codes import HTTP_200_OK
 
-from domestyx.domain.errors import InvalidSignature
+from domestyx.domain.model.errors import InvalidSignature
 from domestyx.entrypoints.http.deps import services_of
 
 Req = Request[Any, Any, Any]

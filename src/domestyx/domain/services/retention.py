@@ -11,16 +11,18 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.accounts import AccountStatus
-from domestyx.domain.audit import AuditEventType, Auditor
-from domestyx.domain.documents import STORAGE_PREFIX, Document, DocumentStatus, account_of_key
-from domestyx.domain.errors import Conflict, NotFound
+from domestyx.domain.model.accounts import AccountStatus
+from domestyx.domain.model.audit import AuditEventType
+from domestyx.domain.model.documents import STORAGE_PREFIX, Document, DocumentStatus, account_of_key
+from domestyx.domain.model.errors import Conflict, NotFound
+from domestyx.domain.services.auditor import Auditor
 
 if TYPE_CHECKING:
+    from domestyx.domain.model.storage import StoredObject
     from domestyx.ports.clock import Clock
     from domestyx.ports.monitoring import ErrorReporter
     from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
-    from domestyx.ports.storage import DocumentStorage, StoredObject
+    from domestyx.ports.storage import DocumentStorage
 
 log = logging.getLogger("domestyx.retention")
 

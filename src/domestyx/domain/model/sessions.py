@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from domestyx.domain.accounts import Role
+from domestyx.domain.model.accounts import Role
 
 
 @attrs.frozen

@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.abuse import Scope
-from domestyx.domain.accounts import SELF_SERVICE_ROLES, Account, AccountStatus, Role
-from domestyx.domain.audit import AuditEventType, Auditor, ClientContext
-from domestyx.domain.contacts import normalize_email, normalize_phone
-from domestyx.domain.delivery import Delivery, Template
-from domestyx.domain.delivery_service import DELIVER_JOB
-from domestyx.domain.errors import (
+from domestyx.domain.model.abuse import Scope
+from domestyx.domain.model.accounts import SELF_SERVICE_ROLES, Account, AccountStatus, Role
+from domestyx.domain.model.audit import AuditEventType, ClientContext
+from domestyx.domain.model.contacts import normalize_email, normalize_phone
+from domestyx.domain.model.delivery import Delivery, Template
+from domestyx.domain.model.errors import (
     CodeAttemptsExhausted,
     Conflict,
     Forbidden,
@@ -22,15 +21,17 @@ from domestyx.domain.errors import (
     ResendTooSoon,
     WeakPassword,
 )
-from domestyx.domain.otp import Channel, Purpose
-from domestyx.domain.sessions import Principal, TokenPair
-from domestyx.ports.rate_limiter import RateRule
+from domestyx.domain.model.otp import Channel, Purpose
+from domestyx.domain.model.rate_limits import RateRule
+from domestyx.domain.model.sessions import Principal, TokenPair
+from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.delivery import DELIVER_JOB
 
 if TYPE_CHECKING:
-    from domestyx.domain.codes import CodeService
-    from domestyx.domain.guards import RequestGuard
-    from domestyx.domain.keys import KeyedHasher
-    from domestyx.domain.session_service import SessionService
+    from domestyx.domain.model.keys import KeyedHasher
+    from domestyx.domain.services.codes import CodeService
+    from domestyx.domain.services.guards import RequestGuard
+    from domestyx.domain.services.sessions import SessionService
     from domestyx.ports.clock import Clock
     from domestyx.ports.randomness import IdGenerator
     from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory

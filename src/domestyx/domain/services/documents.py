@@ -9,18 +9,20 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import attrs
 
-from domestyx.domain.audit import AuditEvent, AuditEventType, Auditor, ClientContext
-from domestyx.domain.document_access import check_upload, owned, staff_view, under_review
-from domestyx.domain.documents import Document, DocumentKind, RetentionPolicy, storage_key
-from domestyx.domain.errors import Conflict, NotFound
-from domestyx.domain.sessions import Principal
-from domestyx.domain.sniffing import Detected, sniff
+from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContext
+from domestyx.domain.model.documents import Document, DocumentKind, RetentionPolicy, storage_key
+from domestyx.domain.model.errors import Conflict, NotFound
+from domestyx.domain.model.sessions import Principal
+from domestyx.domain.model.sniffing import Detected, sniff
+from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.document_access import check_upload, owned, staff_view, under_review
 
 if TYPE_CHECKING:
+    from domestyx.domain.model.storage import SignedUrl
     from domestyx.ports.clock import Clock
     from domestyx.ports.randomness import IdGenerator, SecretGenerator
     from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
-    from domestyx.ports.storage import DocumentStorage, SignedUrl
+    from domestyx.ports.storage import DocumentStorage
 
 log = logging.getLogger("domestyx.documents")
 

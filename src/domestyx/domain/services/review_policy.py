@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.accounts import Account, Role
-from domestyx.domain.documents import Document, DocumentKind, DocumentStatus
-from domestyx.domain.errors import Forbidden, InvalidInput
+from domestyx.domain.model.accounts import Account, Role
+from domestyx.domain.model.documents import Document, DocumentKind, DocumentStatus
+from domestyx.domain.model.errors import Forbidden, InvalidInput
 
 if TYPE_CHECKING:
     from domestyx.ports.repositories import UnitOfWork

@@ -6,7 +6,7 @@ import html
 
 import attrs
 
-from domestyx.domain.delivery import EmailMessage, SmsMessage, Template
+from domestyx.domain.model.delivery import EmailMessage, SmsMessage, Template
 
 _PURPOSE_TEXT = {
     "verify_email": "confirm your email address",

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 if TYPE_CHECKING:
-    from domestyx.ports.clock import Clock
-    from domestyx.ports.randomness import IdGenerator
+    pass
 
 
 class AuditEventType(enum.StrEnum):
@@ -67,35 +66,3 @@ class ClientContext:
 
     ip: str = ""
     user_agent: str = ""
-
-
-@attrs.frozen
-class Auditor:
-    """Stamps events with an id and the time."""
-
-    ids: IdGenerator
-    clock: Clock
-
-    def event(
-        self,
-        event: AuditEventType,
-        *,
-        outcome: str = "ok",
-        account_id: str | None = None,
-        actor_id: str | None = None,
-        ip: str | None = None,
-        subject_id: str | None = None,
-        **details: str,
-    ) -> AuditEvent:
-        """A new event; `details` must never hold a secret."""
-        return AuditEvent(
-            id=self.ids.new_id(),
-            occurred_at=self.clock.now(),
-            event=event,
-            outcome=outcome,
-            account_id=account_id,
-            actor_id=actor_id,
-            ip=ip or None,
-            subject_id=subject_id,
-            details=details,
-        )

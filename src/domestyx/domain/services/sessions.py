@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.accounts import Account
-from domestyx.domain.audit import AuditEventType, Auditor, ClientContext
-from domestyx.domain.errors import InvalidToken, NotFound
-from domestyx.domain.keys import KeyedHasher
-from domestyx.domain.sessions import (
+from domestyx.domain.model.accounts import Account
+from domestyx.domain.model.audit import AuditEventType, ClientContext
+from domestyx.domain.model.errors import InvalidToken, NotFound
+from domestyx.domain.model.keys import KeyedHasher
+from domestyx.domain.model.sessions import (
     AccessClaims,
     Principal,
     RefreshToken,
@@ -20,6 +20,7 @@ from domestyx.domain.sessions import (
     SessionView,
     TokenPair,
 )
+from domestyx.domain.services.auditor import Auditor
 
 if TYPE_CHECKING:
     from domestyx.ports.clock import Clock

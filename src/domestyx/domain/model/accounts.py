@@ -7,7 +7,7 @@ from datetime import datetime
 
 import attrs
 
-from domestyx.domain.errors import IllegalTransition
+from domestyx.domain.model.errors import IllegalTransition
 
 
 class Role(enum.StrEnum):

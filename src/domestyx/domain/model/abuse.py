@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from domestyx.domain.contacts import calling_code
-from domestyx.domain.errors import AccountLocked, DestinationNotAllowed, InvalidInput
-from domestyx.ports.rate_limiter import FailureTally, RateRule
+from domestyx.domain.model.contacts import calling_code
+from domestyx.domain.model.errors import AccountLocked, DestinationNotAllowed, InvalidInput
+from domestyx.domain.model.rate_limits import FailureTally, RateRule
 
 
 class Scope(enum.StrEnum):

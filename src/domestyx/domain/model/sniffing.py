@@ -10,8 +10,12 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import attrs
 
-from domestyx.domain.documents import CONTENT_TYPES
-from domestyx.domain.errors import PayloadTooLarge, UnprocessableDocument, UnsupportedMediaType
+from domestyx.domain.model.documents import CONTENT_TYPES
+from domestyx.domain.model.errors import (
+    PayloadTooLarge,
+    UnprocessableDocument,
+    UnsupportedMediaType,
+)
 
 if TYPE_CHECKING:
     from hashlib import _Hash

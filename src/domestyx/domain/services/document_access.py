@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from domestyx.domain.accounts import IdentityStatus
-from domestyx.domain.documents import Document, DocumentKind
-from domestyx.domain.errors import Conflict, NotFound, NotVerified
-from domestyx.domain.sessions import Principal
+from domestyx.domain.model.accounts import IdentityStatus
+from domestyx.domain.model.documents import Document, DocumentKind
+from domestyx.domain.model.errors import Conflict, NotFound, NotVerified
+from domestyx.domain.model.sessions import Principal
 
 if TYPE_CHECKING:
     from domestyx.ports.repositories import UnitOfWork

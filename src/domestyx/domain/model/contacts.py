@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from domestyx.domain.calling_codes import CALLING_CODES
-from domestyx.domain.errors import InvalidInput
+from domestyx.domain.model.calling_codes import CALLING_CODES
+from domestyx.domain.model.errors import InvalidInput
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # Deliberately simple: one @, a dot in the domain, no spaces; deliverability is proven by the OTP.

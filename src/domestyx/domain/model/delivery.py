@@ -7,7 +7,7 @@ from datetime import datetime
 
 import attrs
 
-from domestyx.domain.otp import Channel
+from domestyx.domain.model.otp import Channel
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -169,3 +169,12 @@ class Delivery:
         self.sealed_code = None
         self.updated_at = now
         return True
+
+
+@attrs.frozen
+class DeliveryUpdate:
+    """A provider's word on one message: delivered, bounced, failed..."""
+
+    provider_id: str
+    status: DeliveryStatus
+    error_code: str | None = None

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.abuse import AbusePolicy, LockoutPolicy, Scope, ip_bucket
-from domestyx.domain.audit import AuditEvent, AuditEventType, Auditor, ClientContext
-from domestyx.domain.errors import CaptchaFailed, RateLimited, SmsBudgetExhausted
-from domestyx.ports.rate_limiter import FailureTally, RateDecision, RateRule
+from domestyx.domain.model.abuse import AbusePolicy, LockoutPolicy, Scope, ip_bucket
+from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContext
+from domestyx.domain.model.errors import CaptchaFailed, RateLimited, SmsBudgetExhausted
+from domestyx.domain.model.rate_limits import FailureTally, RateDecision, RateRule
+from domestyx.domain.services.auditor import Auditor
 
 if TYPE_CHECKING:
     from domestyx.ports.captcha import CaptchaVerifier

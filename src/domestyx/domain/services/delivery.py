@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.audit import AuditEventType, Auditor
-from domestyx.domain.delivery import (
+from domestyx.domain.model.audit import AuditEventType
+from domestyx.domain.model.delivery import (
     Delivery,
     DeliveryStatus,
     EmailMessage,
@@ -20,9 +20,10 @@ from domestyx.domain.delivery import (
     Template,
     TransientDeliveryError,
 )
-from domestyx.domain.keys import CodeSealer
-from domestyx.domain.otp import Channel
-from domestyx.domain.templates import MessageTemplates
+from domestyx.domain.model.keys import CodeSealer
+from domestyx.domain.model.otp import Channel
+from domestyx.domain.model.templates import MessageTemplates
+from domestyx.domain.services.auditor import Auditor
 
 if TYPE_CHECKING:
     from domestyx.ports.clock import Clock

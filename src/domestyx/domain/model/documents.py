@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from domestyx.domain.errors import Conflict
+from domestyx.domain.model.errors import Conflict
 
 
 class DocumentKind(enum.StrEnum):

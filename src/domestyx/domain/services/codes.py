@@ -7,20 +7,22 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.abuse import Scope
-from domestyx.domain.accounts import Account
-from domestyx.domain.audit import AuditEventType, Auditor, ClientContext
-from domestyx.domain.contacts import normalize_email, normalize_phone
-from domestyx.domain.delivery import Delivery, Template
-from domestyx.domain.delivery_service import DELIVER_JOB
-from domestyx.domain.errors import CodeAttemptsExhausted, InvalidCode, ResendTooSoon
-from domestyx.domain.keys import CodeSealer, KeyedHasher
-from domestyx.domain.otp import Channel, OtpService, OtpSlot, Purpose
-from domestyx.domain.sessions import TokenPair
+from domestyx.domain.model.abuse import Scope
+from domestyx.domain.model.accounts import Account
+from domestyx.domain.model.audit import AuditEventType, ClientContext
+from domestyx.domain.model.contacts import normalize_email, normalize_phone
+from domestyx.domain.model.delivery import Delivery, Template
+from domestyx.domain.model.errors import CodeAttemptsExhausted, InvalidCode, ResendTooSoon
+from domestyx.domain.model.keys import CodeSealer, KeyedHasher
+from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
+from domestyx.domain.model.sessions import TokenPair
+from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.delivery import DELIVER_JOB
+from domestyx.domain.services.otp import OtpService
 
 if TYPE_CHECKING:
-    from domestyx.domain.guards import RequestGuard
-    from domestyx.domain.session_service import SessionService
+    from domestyx.domain.services.guards import RequestGuard
+    from domestyx.domain.services.sessions import SessionService
     from domestyx.ports.clock import Clock
     from domestyx.ports.randomness import IdGenerator
     from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import attrs
 
-from domestyx.domain.accounts import IdentityStatus, Role
-from domestyx.domain.errors import Forbidden, IllegalTransition, InvalidInput
+from domestyx.domain.model.accounts import IdentityStatus, Role
+from domestyx.domain.model.errors import Forbidden, IllegalTransition, InvalidInput
 
 
 class Decision(enum.StrEnum):

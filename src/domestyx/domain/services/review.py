@@ -8,18 +8,19 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.accounts import Account, IdentityStatus
-from domestyx.domain.audit import AuditEventType, Auditor, ClientContext
-from domestyx.domain.errors import Forbidden, InvalidInput, NotFound, NotVerified
-from domestyx.domain.review_policy import RequiredKinds
-from domestyx.domain.sessions import Principal
-from domestyx.domain.verification import (
+from domestyx.domain.model.accounts import Account, IdentityStatus
+from domestyx.domain.model.audit import AuditEventType, ClientContext
+from domestyx.domain.model.errors import Forbidden, InvalidInput, NotFound, NotVerified
+from domestyx.domain.model.sessions import Principal
+from domestyx.domain.model.verification import (
     Decision,
     ReasonCode,
     ReviewEntry,
     Verification,
     check_transition,
 )
+from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.review_policy import RequiredKinds
 
 if TYPE_CHECKING:
     from domestyx.ports.clock import Clock

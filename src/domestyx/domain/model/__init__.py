@@ -1,0 +1,1 @@
+"""The pure model: entities, values, errors and policies (stdlib + attrs only)."""

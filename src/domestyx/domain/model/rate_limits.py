@@ -1,0 +1,37 @@
+"""Rate-limit rules, decisions and failure tallies: the values the limiter ports speak in."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import attrs
+
+
+@attrs.frozen
+class RateRule:
+    """At most `limit` hits per sliding `window` under `key`."""
+
+    name: str
+    key: str
+    limit: int
+    window: timedelta
+
+
+@attrs.frozen
+class RateDecision:
+    """The verdict for a set of rules, described by the tightest one."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_after: int
+    retry_after: int = 0
+    rule: str = ""
+
+
+@attrs.frozen
+class FailureTally:
+    """Failures inside the rolling window and when the newest happened."""
+
+    count: int
+    last_at: datetime | None

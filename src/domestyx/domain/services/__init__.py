@@ -1,0 +1,1 @@
+"""Use cases: attrs classes whose fields are ports."""

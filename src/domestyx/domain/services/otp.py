@@ -1,0 +1,71 @@
+"""Issue and verify one-time codes under a per-code attempt cap."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from domestyx.domain.model.errors import CodeAttemptsExhausted, InvalidCode, ResendTooSoon
+from domestyx.domain.model.keys import KeyedHasher
+from domestyx.domain.model.otp import AttemptStatus, IssuedCode, IssueStatus, OtpPolicy, OtpSlot
+
+if TYPE_CHECKING:
+    from domestyx.ports.clock import Clock
+    from domestyx.ports.otp_store import OtpStore
+    from domestyx.ports.randomness import SecretGenerator
+
+
+@attrs.frozen
+class OtpService:
+    """Issue and verify codes; attempts are counted before comparing, so guesses can't race."""
+
+    store: OtpStore
+    secrets: SecretGenerator
+    hasher: KeyedHasher
+    clock: Clock
+    policy: OtpPolicy = OtpPolicy()
+
+    def cooldown_remaining(self, slot: OtpSlot) -> int:
+        """Seconds until a resend is allowed (0 when allowed); read-only."""
+        return self.store.cooldown_remaining(
+            slot.key(self.hasher), now=self.clock.now(), cooldown=self.policy.resend_cooldown
+        )
+
+    def issue(self, slot: OtpSlot, account_id: str | None) -> IssuedCode:
+        """Replace the slot's code; misses are kept, a locked slot stays locked until it expires."""
+        code = self.secrets.numeric_code(self.policy.digits)
+        now = self.clock.now()
+        outcome = self.store.issue(
+            slot.key(self.hasher),
+            slot.code_hash(self.hasher, code),
+            account_id=account_id,
+            now=now,
+            valid_for=self.policy.valid_for,
+            cooldown=self.policy.resend_cooldown,
+            max_attempts=self.policy.max_attempts,
+        )
+        if outcome.status is IssueStatus.COOLDOWN:
+            raise ResendTooSoon(retry_after=outcome.retry_after)
+        if outcome.status is IssueStatus.LOCKED:
+            raise CodeAttemptsExhausted(retry_after=outcome.retry_after)
+        return IssuedCode(code=code, expires_at=now + self.policy.valid_for)
+
+    def verify(self, slot: OtpSlot, code: str) -> str | None:
+        """Return the account bound to the code, consuming it; raise on any failure."""
+        if not (len(code) == self.policy.digits and code.isascii() and code.isdigit()):
+            raise InvalidCode
+        key = slot.key(self.hasher)
+        attempt = self.store.register_attempt(
+            key, now=self.clock.now(), max_attempts=self.policy.max_attempts
+        )
+        if attempt.status is AttemptStatus.LOCKED:
+            raise CodeAttemptsExhausted(retry_after=attempt.retry_after)
+        if attempt.status is AttemptStatus.MISSING:
+            raise InvalidCode
+        if not self.hasher.matches(attempt.code_hash, slot.purpose, slot.destination, code):
+            raise InvalidCode
+        # Single use: of two concurrent correct guesses only the one that deletes the code wins.
+        if not self.store.consume(key, attempt.code_hash):
+            raise InvalidCode
+        return attempt.account_id
