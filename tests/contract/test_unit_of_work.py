@@ -18,7 +18,7 @@ from domestyx.domain.model.accounts import Account, AccountStatus, Role
 from domestyx.domain.model.audit import AuditEvent, AuditEventType
 from domestyx.domain.model.delivery import Delivery, DeliveryStatus, Template
 from domestyx.domain.model.documents import Document, DocumentKind, DocumentStatus
-from domestyx.domain.model.errors import Conflict
+from domestyx.domain.model.errors import Conflict, NestedUnitOfWork
 from domestyx.domain.model.otp import Channel
 from domestyx.domain.model.sessions import RefreshToken, Session
 from domestyx.domain.model.verification import ReviewEntry, Verification
@@ -123,6 +123,45 @@ class TestAccounts:
             fail_midway()
         with uow() as tx:
             assert tx.accounts.by_email(account().email) is None
+
+    def test_nesting_is_refused_and_the_outer_unit_keeps_its_writes(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        with uow() as outer:
+            outer.accounts.add(account())
+            with (
+                pytest.raises(NestedUnitOfWork, match="already open on this thread"),
+                uow() as inner,
+            ):
+                inner.accounts.add(account(2))
+            outer.commit()
+        with uow() as tx:
+            assert tx.accounts.get(account().id) is not None
+            assert tx.accounts.get(account(2).id) is None
+
+    def test_re_entering_the_same_unit_is_refused(self, uow: UnitOfWorkFactory) -> None:
+        tx = uow()
+        with tx, pytest.raises(NestedUnitOfWork):
+            tx.__enter__()
+        with uow() as again:  # the refusal left nothing held
+            assert again.accounts.get(account().id) is None
+
+    def test_another_thread_may_open_one_after_the_first_closes(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        opened: list[bool] = []
+
+        def other() -> None:
+            with uow() as tx:
+                opened.append(tx.accounts.get(account().id) is not None)
+
+        with uow() as tx:
+            tx.accounts.add(account())
+            tx.commit()
+            worker = threading.Thread(target=other)
+            worker.start()
+        worker.join(timeout=10)
+        assert opened == [True]
 
 
 class TestSessions:

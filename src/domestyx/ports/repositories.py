@@ -185,7 +185,11 @@ class AuditLog(Protocol):
 
 @runtime_checkable
 class UnitOfWork(Protocol):
-    """One transaction over every repository; leaving without commit rolls back."""
+    """One transaction over every repository; leaving without commit rolls back.
+
+    Units of work do not nest: opening one while the same thread holds another raises
+    `NestedUnitOfWork` (an inner commit could otherwise be lost or self-deadlock).
+    """
 
     accounts: AccountRepository
     sessions: SessionRepository

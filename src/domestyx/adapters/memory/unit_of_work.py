@@ -15,7 +15,7 @@ from domestyx.domain.model.accounts import Account, AccountStatus, IdentityStatu
 from domestyx.domain.model.audit import AuditEvent
 from domestyx.domain.model.delivery import Delivery, DeliveryStatus
 from domestyx.domain.model.documents import Document, DocumentKind
-from domestyx.domain.model.errors import Conflict, DependencyUnavailable
+from domestyx.domain.model.errors import Conflict, DependencyUnavailable, NestedUnitOfWork
 from domestyx.domain.model.sessions import Principal, RefreshToken, Session
 from domestyx.domain.model.verification import ReviewEntry, Verification
 from domestyx.ports.repositories import (
@@ -275,7 +275,7 @@ class MemoryAuditLog(_Repo):
 
 
 class InMemoryUnitOfWork:
-    """Serialises transactions with one lock; restores a snapshot unless committed."""
+    """Serialises transactions with one lock; restores a snapshot unless committed; no nesting."""
 
     accounts: AccountRepository
     sessions: SessionRepository
@@ -292,7 +292,7 @@ class InMemoryUnitOfWork:
         """Lock and snapshot."""
         if self._db.down:
             raise DependencyUnavailable("the database is unavailable", dependency="database")
-        self._db.lock.acquire()
+        self._db.acquire()
         self._snapshot = copy.deepcopy(self._db.state)
         state = self._db.state
         self.accounts = MemoryAccountRepository(state)
@@ -315,7 +315,7 @@ class InMemoryUnitOfWork:
                 self._db.state = self._snapshot
         finally:
             self._snapshot = None
-            self._db.lock.release()
+            self._db.release()
 
     def commit(self) -> None:
         """Keep the changes."""
@@ -329,8 +329,23 @@ class InMemoryDatabase:
 
     def __init__(self) -> None:
         self.state = MemoryState()
-        self.lock = threading.RLock()
+        # A plain Lock plus the owner: re-entry would restore the outer snapshot over an
+        # inner commit (lost writes), so the same thread entering twice is refused instead.
+        self.lock = threading.Lock()
+        self._owner: int | None = None
         self.down = False
+
+    def acquire(self) -> None:
+        """Take the database for one unit of work; refuse a nested one on the same thread."""
+        if self._owner == threading.get_ident():
+            raise NestedUnitOfWork("a unit of work is already open on this thread")
+        self.lock.acquire()
+        self._owner = threading.get_ident()
+
+    def release(self) -> None:
+        """Give the database back."""
+        self._owner = None
+        self.lock.release()
 
     def __call__(self) -> InMemoryUnitOfWork:
         """A fresh unit of work (the UnitOfWorkFactory port)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 from typing import Self
 
@@ -16,7 +17,7 @@ from domestyx.adapters.sql.repositories import (
     SqlSessionRepository,
     SqlVerificationRepository,
 )
-from domestyx.domain.model.errors import DependencyUnavailable
+from domestyx.domain.model.errors import DependencyUnavailable, NestedUnitOfWork
 from domestyx.ports.repositories import (
     AccountRepository,
     AuditLog,
@@ -27,8 +28,25 @@ from domestyx.ports.repositories import (
 )
 
 
+class OpenUnits:
+    """Which threads hold a unit of work; a second one on the same thread is refused."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def enter(self) -> None:
+        """Mark this thread busy, or refuse (a nested transaction could wait on its own locks)."""
+        if getattr(self._local, "open", False):
+            raise NestedUnitOfWork("a unit of work is already open on this thread")
+        self._local.open = True
+
+    def leave(self) -> None:
+        """Mark this thread free."""
+        self._local.open = False
+
+
 class SqlUnitOfWork:
-    """Begins on enter, rolls back on exit unless committed."""
+    """Begins on enter, rolls back on exit unless committed; refuses nesting."""
 
     accounts: AccountRepository
     sessions: SessionRepository
@@ -37,19 +55,23 @@ class SqlUnitOfWork:
     deliveries: DeliveryRepository
     audit: AuditLog
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, open_units: OpenUnits | None = None) -> None:
         self._engine = engine
+        self._open = open_units or OpenUnits()
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
 
     def __enter__(self) -> Self:
         """Check out a connection and begin."""
+        self._open.enter()
         try:
             self._conn = self._engine.connect()
             self._tx = self._conn.begin()
         except (OperationalError, DBAPIError) as exc:
+            self._open.leave()
             if self._conn is not None:
                 self._conn.close()
+            self._conn = None
             raise DependencyUnavailable(
                 "the database is unavailable", dependency="database"
             ) from exc
@@ -76,6 +98,7 @@ class SqlUnitOfWork:
             if self._conn is not None:
                 self._conn.close()
             self._conn = self._tx = None
+            self._open.leave()
         if _is_outage(exc):
             raise DependencyUnavailable(
                 "the database is unavailable", dependency="database"
@@ -104,10 +127,11 @@ class SqlUnitOfWorkFactory:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._open = OpenUnits()
 
     def __call__(self) -> SqlUnitOfWork:
         """A fresh unit of work."""
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, self._open)
 
     def ping(self) -> None:
         """Readiness: one trivial round trip."""

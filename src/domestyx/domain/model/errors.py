@@ -174,3 +174,7 @@ class InvalidSignature(DomainError):
     """The webhook signature is missing or does not match."""
 
     code = "invalid-signature"
+
+
+class NestedUnitOfWork(RuntimeError):
+    """A unit of work was opened inside another on the same thread (a programming error)."""
