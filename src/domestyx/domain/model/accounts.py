@@ -112,20 +112,6 @@ class Account:
         self.identity_status = status
         self.updated_at = now
 
-    def suspend(self, now: datetime) -> None:
-        """Staff action: stop the account from signing in."""
-        if self.status is not AccountStatus.ACTIVE:
-            raise IllegalTransition(f"cannot suspend a {self.status} account")
-        self.status = AccountStatus.SUSPENDED
-        self.updated_at = now
-
-    def reinstate(self, now: datetime) -> None:
-        """Staff action: lift a suspension."""
-        if self.status is not AccountStatus.SUSPENDED:
-            raise IllegalTransition(f"cannot reinstate a {self.status} account")
-        self.status = AccountStatus.ACTIVE
-        self.updated_at = now
-
     def delete(self, now: datetime) -> None:
         """Close the account for good; documents are scheduled for erasure by the caller."""
         if self.status is AccountStatus.DELETED:

@@ -27,7 +27,6 @@ class AuditEventType(enum.StrEnum):
     CAPTCHA_FAILED = "captcha_failed"
     RATE_LIMITED = "rate_limited"
     SMS_BREAKER_TRIPPED = "sms_breaker_tripped"
-    TOKEN_REFRESHED = "token_refreshed"  # noqa: S105 - a name, not a secret
     TOKEN_REUSE = "token_reuse"  # noqa: S105 - a name, not a secret
     LOGOUT = "logout"
     SESSION_REVOKED = "session_revoked"

@@ -46,8 +46,6 @@ class OtpPolicy:
     valid_for: timedelta = timedelta(minutes=10)
     max_attempts: int = 5
     resend_cooldown: timedelta = timedelta(seconds=60)
-    sends_per_hour: int = 5
-    sends_per_day: int = 10
 
 
 @attrs.frozen
