@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from domestyx.domain.model.jobs import Job
+
 
 @runtime_checkable
 class TaskQueue(Protocol):
     """Schedules a job to run once, soon, with retries."""
 
-    def enqueue(self, job: str, **ids: str) -> None:
+    def enqueue(self, job: Job, **ids: str) -> None:
         """Queue `job` with identifier arguments."""
         ...

@@ -8,6 +8,7 @@ import dramatiq
 import redis
 
 from domestyx.domain.model.errors import DependencyUnavailable
+from domestyx.domain.model.jobs import Job
 
 
 class DramatiqTaskQueue:
@@ -20,9 +21,9 @@ class DramatiqTaskQueue:
         # The request that caused a job travels with it, so its logs and reports can be joined.
         self._request_id = request_id
 
-    def enqueue(self, job: str, **ids: str) -> None:
+    def enqueue(self, job: Job, **ids: str) -> None:
         """Send to the actor named `job`; a broker outage is DependencyUnavailable."""
-        actor = self._broker.get_actor(job)
+        actor = self._broker.get_actor(job.value)
         try:
             request_id = self._request_id() if self._request_id else None
             if request_id:

@@ -5,24 +5,25 @@ from __future__ import annotations
 import threading
 
 from domestyx.domain.model.errors import DependencyUnavailable
+from domestyx.domain.model.jobs import Job
 
 
 class RecordingTaskQueue:
     """Keeps jobs until a test runs them."""
 
     def __init__(self) -> None:
-        self.jobs: list[tuple[str, dict[str, str]]] = []
+        self.jobs: list[tuple[Job, dict[str, str]]] = []
         self.down = False
         self._lock = threading.Lock()
 
-    def enqueue(self, job: str, **ids: str) -> None:
+    def enqueue(self, job: Job, **ids: str) -> None:
         """Record a job."""
         if self.down:
             raise DependencyUnavailable("the job queue is unavailable", dependency="broker")
         with self._lock:
             self.jobs.append((job, ids))
 
-    def take(self) -> list[tuple[str, dict[str, str]]]:
+    def take(self) -> list[tuple[Job, dict[str, str]]]:
         """Remove and return every queued job."""
         with self._lock:
             jobs, self.jobs = self.jobs, []

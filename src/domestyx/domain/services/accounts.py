@@ -21,11 +21,11 @@ from domestyx.domain.model.errors import (
     ResendTooSoon,
     WeakPassword,
 )
+from domestyx.domain.model.jobs import Job
 from domestyx.domain.model.otp import Channel, Purpose
 from domestyx.domain.model.rate_limits import RateRule
 from domestyx.domain.model.sessions import Principal, TokenPair
 from domestyx.domain.services.auditor import Auditor
-from domestyx.domain.services.delivery import DELIVER_JOB
 
 if TYPE_CHECKING:
     from domestyx.domain.model.keys import KeyedHasher
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from domestyx.ports.security import PasswordHasher
     from domestyx.ports.tasks import TaskQueue
 
-ERASE_JOB = "erase_account"
 _ONE_MINUTE, _ONE_HOUR, _ONE_DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
 
@@ -94,7 +93,7 @@ class AccountService:
                 delivery_id = self._notify_owner(uow, existing, ctx)
             uow.commit()
         if delivery_id:
-            self.queue.enqueue(DELIVER_JOB, delivery_id=delivery_id)
+            self.queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=delivery_id)
 
     def _create(
         self,
@@ -251,7 +250,7 @@ class AccountService:
             delivery_id = self.notify(uow, account, Template.PASSWORD_CHANGED, once_per=_ONE_MINUTE)
             uow.commit()
         if delivery_id:
-            self.queue.enqueue(DELIVER_JOB, delivery_id=delivery_id)
+            self.queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=delivery_id)
 
     def delete_account(self, principal: Principal, ctx: ClientContext) -> None:
         """Close the account, sign it out everywhere, drop its contact data, erase documents."""
@@ -275,7 +274,7 @@ class AccountService:
                 )
             )
             uow.commit()
-        self.queue.enqueue(ERASE_JOB, account_id=principal.account_id)
+        self.queue.enqueue(Job.ERASE_ACCOUNT, account_id=principal.account_id)
 
     def create_staff(self, email: str, phone: str, password: str, role: Role) -> Account:
         """Operator action (CLI): a verified reviewer or admin account."""

@@ -13,11 +13,11 @@ from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.contacts import normalize_email, normalize_phone
 from domestyx.domain.model.delivery import Delivery, Template
 from domestyx.domain.model.errors import CodeAttemptsExhausted, InvalidCode, ResendTooSoon
+from domestyx.domain.model.jobs import Job
 from domestyx.domain.model.keys import CodeSealer, KeyedHasher
 from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
 from domestyx.domain.model.sessions import TokenPair
 from domestyx.domain.services.auditor import Auditor
-from domestyx.domain.services.delivery import DELIVER_JOB
 from domestyx.domain.services.otp import OtpService
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class CodeService:
         self.guard.limit(limits, ctx)
         delivery_id = self._issue(channel, destination, purpose, slot, ctx)
         if delivery_id is not None:
-            self.queue.enqueue(DELIVER_JOB, delivery_id=delivery_id)
+            self.queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=delivery_id)
 
     def queue_code(
         self, uow: UnitOfWork, account: Account, channel: Channel, purpose: Purpose

@@ -20,6 +20,7 @@ from domestyx.domain.model.delivery import (
     Template,
     TransientDeliveryError,
 )
+from domestyx.domain.model.jobs import Job
 from domestyx.domain.model.keys import CodeSealer
 from domestyx.domain.model.otp import Channel
 from domestyx.domain.model.templates import MessageTemplates
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from domestyx.ports.tasks import TaskQueue
 
 log = logging.getLogger("domestyx.delivery")
-DELIVER_JOB = "deliver_message"
 # A provider call that started this long before a restart may still have gone through.
 _LOOKBACK = timedelta(minutes=5)
 _Change = Callable[[Delivery, datetime], None]
@@ -154,5 +154,5 @@ class DeliveryService:
         with self.uow() as uow:
             stale = uow.deliveries.stale_queued(self.clock.now() - older_than, limit=500)
         for delivery in stale:
-            queue.enqueue(DELIVER_JOB, delivery_id=delivery.id)
+            queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=delivery.id)
         return len(stale)

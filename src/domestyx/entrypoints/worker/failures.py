@@ -7,7 +7,7 @@ from typing import Any
 
 import dramatiq
 
-from domestyx.domain.services.delivery import DELIVER_JOB
+from domestyx.domain.model.jobs import Job
 from domestyx.entrypoints.http.context import set_request_id
 from domestyx.entrypoints.worker.jobs import ServiceRef
 
@@ -55,7 +55,7 @@ class DeadLetterReporting(dramatiq.Middleware):
                 message_id=message.message_id,
                 request_id=message.options.get("request_id") or "",
             )
-        if message.actor_name == DELIVER_JOB:
+        if message.actor_name == Job.DELIVER_MESSAGE:
             delivery_id = message.kwargs.get("delivery_id", "")
             services.delivery.give_up(delivery_id, f"dead_letter:{type(exception).__name__}")
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import dramatiq
 
 from domestyx.domain.model.delivery import TransientDeliveryError
 from domestyx.domain.model.errors import DependencyUnavailable
-from domestyx.domain.services.delivery import DELIVER_JOB, DeliveryService
+from domestyx.domain.model.jobs import Job
+
+if TYPE_CHECKING:
+    from domestyx.entrypoints.services import Services
 
 log = logging.getLogger("domestyx.worker")
 MAX_DELIVERY_RETRIES = 8
@@ -21,9 +24,9 @@ MAX_DELIVERY_RETRIES = 8
 class ServiceRef:
     """Filled in once the container exists (after fork in a worker, at startup in the app)."""
 
-    services: Any = None
+    services: Services | None = None
 
-    def get(self) -> Any:
+    def get(self) -> Services:
         """The services bundle; fails loudly if an actor runs before wiring."""
         if self.services is None:
             raise RuntimeError("worker services are not wired yet")
@@ -43,8 +46,7 @@ def register_actors(
     """Declare every actor on `broker`; returns them by name."""
 
     def deliver_message(delivery_id: str) -> None:
-        service: DeliveryService = ref.get().delivery
-        service.deliver(delivery_id)
+        ref.get().delivery.deliver(delivery_id)
 
     def purge_documents() -> None:
         report = ref.get().retention.purge_due()
@@ -60,10 +62,10 @@ def register_actors(
     def heartbeat(check: str) -> None:
         ref.get().heartbeat.ping(check)
 
-    specs: list[tuple[Callable[..., None], str, dict[str, Any]]] = [
+    specs: list[tuple[Callable[..., None], Job, dict[str, Any]]] = [
         (
             deliver_message,
-            DELIVER_JOB,
+            Job.DELIVER_MESSAGE,
             {
                 "retry_when": _transient,
                 "min_backoff": 1_000,
@@ -71,15 +73,15 @@ def register_actors(
                 "time_limit": 60_000,
             },
         ),
-        (purge_documents, "purge_documents", {"max_retries": 3, "time_limit": 600_000}),
-        (erase_account, "erase_account", {"max_retries": 5, "time_limit": 300_000}),
-        (reconcile_storage, "reconcile_storage", {"max_retries": 1, "time_limit": 900_000}),
-        (heartbeat, "heartbeat", {"max_retries": 0, "time_limit": 30_000, "max_age": 120_000}),
+        (purge_documents, Job.PURGE_DOCUMENTS, {"max_retries": 3, "time_limit": 600_000}),
+        (erase_account, Job.ERASE_ACCOUNT, {"max_retries": 5, "time_limit": 300_000}),
+        (reconcile_storage, Job.RECONCILE_STORAGE, {"max_retries": 1, "time_limit": 900_000}),
+        (heartbeat, Job.HEARTBEAT, {"max_retries": 0, "time_limit": 30_000, "max_age": 120_000}),
     ]
     actors = {}
-    for fn, name, options in specs:
-        queue = "delivery" if name == DELIVER_JOB else "maintenance"
-        actors[name] = dramatiq.Actor(
-            fn, broker=broker, actor_name=name, queue_name=queue, priority=0, options=options
+    for fn, job, options in specs:
+        queue = "delivery" if job is Job.DELIVER_MESSAGE else "maintenance"
+        actors[job.value] = dramatiq.Actor(
+            fn, broker=broker, actor_name=job.value, queue_name=queue, priority=0, options=options
         )
     return actors

@@ -8,6 +8,8 @@ from typing import Any
 
 import dramatiq
 
+from domestyx.domain.model.jobs import Job
+
 log = logging.getLogger("domestyx.worker")
 
 
@@ -38,7 +40,7 @@ class WorkerRunner:
         log.info("worker started", extra={"threads": self._worker.worker_threads})
 
     def _tick(self) -> None:
-        actor: Any = self._broker.get_actor("heartbeat")
+        actor: Any = self._broker.get_actor(Job.HEARTBEAT)
         while not self._stop.is_set():
             try:
                 actor.send(self._check)
