@@ -28,6 +28,7 @@ from bench.tls import self_signed
 from domestyx.adapters.s3.bucket import ensure_private_bucket
 from domestyx.adapters.sql import migrate
 from domestyx.adapters.sql.engine import create_database_engine
+from domestyx.adapters.system.signing_keys import generate_pem
 from domestyx.entrypoints.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +109,7 @@ def production_env(
         "ALLOWED_HOSTS": API_HOST,
         "CORS_ALLOWED_ORIGINS": f"https://{APP_HOST}",
         "SECRET_KEY": secrets.token_urlsafe(48),
-        "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
+        "JWT_SIGNING_KEY": generate_pem(),
         "PUBLIC_BASE_URL": f"https://{API_HOST}",
         "SMS_ALLOWED_PREFIXES": "+44,+1,+254",
         "TRUSTED_PROXIES": "127.0.0.1/32",

@@ -41,6 +41,7 @@ OPERATIONS = (
     "GET /health/live",
     "GET /health/ready",
     "GET /api/v1/config",
+    "GET /.well-known/jwks.json",
     "POST /api/v1/auth/register",
     "POST /api/v1/auth/otp/send",
     "POST /api/v1/auth/otp/verify",

@@ -27,7 +27,7 @@ from tests.support.callers import (
     verified_worker,
 )
 from tests.support.problems import assert_problem
-from tests.support.tokens import claims_of, hmac_token
+from tests.support.tokens import claims_of, signed_token
 
 pytestmark = pytest.mark.e2e
 
@@ -101,7 +101,9 @@ class World:
         if caller == EXPIRED:
             now = int(time.time())
             claims = {**claims_of(self.owner.tokens["access_token"]), "exp": now - 60}
-            token = hmac_token({**claims, "iat": now - 960}, self.services.settings.jwt_signing_key)
+            token = signed_token(
+                {**claims, "iat": now - 960}, self.services.settings.jwt_signing_key
+            )
             return {"Authorization": f"Bearer {token}"}
         person = self.callers[caller]
         return person.headers if person else {}

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 
 from domestyx.adapters.memory.clock import ManualClock
+from domestyx.adapters.system.signing_keys import SigningKey, public_pem
 from domestyx.entrypoints.services import Services
 from tests.support.app import build_services, embedded_settings, http_client
 from tests.support.callers import Caller, sign_in, verified_worker
 from tests.support.problems import assert_problem
 from tests.support.tokens import (
+    attacker_key,
     claims_of,
     hmac_token,
     self_signed_rs256,
+    signed_token,
     tampered,
     unsigned_token,
     with_signature,
@@ -27,6 +32,7 @@ from tests.support.tokens import (
 pytestmark = pytest.mark.e2e
 
 ME = "/api/v1/me"
+JWKS = "/.well-known/jwks.json"
 CLAIMS = ("iss", "aud", "sub", "exp", "iat", "jti", "sid", "role")
 
 
@@ -36,6 +42,9 @@ class World:
     def __init__(self, services: Services, client: Any) -> None:
         self.client = client
         self.key = services.settings.jwt_signing_key
+        self.kid = SigningKey.from_pem(self.key).kid
+        # What an attacker can read: the public key, as PEM and as the raw JWK bytes.
+        self.public_pem = public_pem(self.key)
         self.ann = verified_worker(client, services, "ann@example.com", "+447700900301")
         self.bob = verified_worker(client, services, "bob@example.com", "+447700900302")
 
@@ -44,6 +53,10 @@ class World:
         now = int(time.time())
         real = claims_of(self.ann.tokens["access_token"])
         return {**real, "iat": now, "exp": now + 600, **changes}
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """Signed with the app's own private key (what only the app can do)."""
+        return signed_token(claims, self.key)
 
     def me(self, token: str) -> Any:
         """GET /me with this bearer token (sent as latin-1, as the wire allows)."""
@@ -59,62 +72,90 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 def test_a_token_signed_with_the_real_key_is_accepted(world: World) -> None:
     """The control: the forging helpers make tokens the app accepts when nothing is wrong."""
-    response = world.me(hmac_token(world.claims(), world.key))
+    token = world.sign(world.claims())
+    response = world.me(token)
     assert response.status_code == 200, response.text
     assert response.json()["id"] == world.ann.account_id
+    assert jwt.get_unverified_header(token) == {"alg": "EdDSA", "kid": world.kid, "typ": "at+jwt"}
+
+
+def test_the_app_issues_eddsa_tokens_naming_its_key(world: World) -> None:
+    header = jwt.get_unverified_header(world.ann.tokens["access_token"])
+    assert (header["alg"], header["kid"]) == ("EdDSA", world.kid)
 
 
 @pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
 def test_alg_none_is_refused(world: World, alg: str) -> None:
-    assert_problem(world.me(unsigned_token(world.claims(), alg=alg)), 401)
+    assert_problem(world.me(unsigned_token(world.claims(), alg=alg, kid=world.kid)), 401)
 
 
 def test_alg_none_keeping_a_valid_signature_is_refused(world: World) -> None:
-    signature = hmac_token(world.claims(), world.key).split(".")[2]
-    forged = with_signature({"alg": "none"}, world.claims(), b"") + signature
+    signature = world.sign(world.claims()).split(".")[2]
+    forged = with_signature({"alg": "none", "kid": world.kid}, world.claims(), b"") + signature
     assert_problem(world.me(forged), 401)
 
 
-@pytest.mark.parametrize("alg", ["HS384", "HS512"])
-def test_another_hmac_algorithm_with_the_same_key_is_refused(world: World, alg: str) -> None:
-    assert_problem(world.me(hmac_token(world.claims(), world.key, alg=alg)), 401)
+@pytest.mark.parametrize("alg", ["HS256", "HS384", "HS512"])
+@pytest.mark.parametrize("form", ["pem", "raw"])
+def test_an_hmac_keyed_with_the_public_key_is_refused(world: World, alg: str, form: str) -> None:
+    """Key confusion: the public key is public; a verifier must never use it as an HMAC secret."""
+    jwk = next(k for k in world.client.get(JWKS).json()["keys"] if k["kid"] == world.kid)
+    secret = world.public_pem if form == "pem" else base64.urlsafe_b64decode(jwk["x"] + "==")
+    forged = hmac_token(world.claims(), secret, alg=alg, kid=world.kid)
+    assert_problem(world.me(forged), 401)
 
 
-@pytest.mark.parametrize("alg", ["RS256", "ES256", "PS256"])
-def test_an_asymmetric_header_over_an_hmac_of_the_secret_is_refused(world: World, alg: str) -> None:
-    """Key confusion: a verifier that picks its algorithm from the header must not be fooled."""
-    forged = hmac_token(world.claims(), world.key, alg=alg, digest="HS256")
+def test_hs256_with_the_old_shared_secret_shape_is_refused(world: World) -> None:
+    """HS256 is no longer accepted at all, whatever the secret."""
+    assert_problem(world.me(hmac_token(world.claims(), world.key, kid=world.kid)), 401)
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256", "PS256", "EdDSA"])
+def test_an_asymmetric_header_over_an_hmac_of_the_public_key_is_refused(
+    world: World, alg: str
+) -> None:
+    """A verifier that picks its algorithm from the header must not be fooled."""
+    forged = hmac_token(world.claims(), world.public_pem, alg=alg, digest="HS256", kid=world.kid)
     assert_problem(world.me(forged), 401)
 
 
 def test_a_token_signed_with_an_embedded_attacker_key_is_refused(world: World) -> None:
-    assert_problem(world.me(self_signed_rs256(world.claims())), 401)
+    assert_problem(world.me(self_signed_rs256(world.claims(), kid=world.kid)), 401)
 
 
-def test_a_token_signed_with_another_key_is_refused(world: World) -> None:
-    assert_problem(world.me(hmac_token(world.claims(), "k" * 48)), 401)
+def test_a_token_signed_with_an_unknown_key_is_refused(world: World) -> None:
+    assert_problem(world.me(signed_token(world.claims(), attacker_key())), 401)
+
+
+def test_a_token_signed_with_another_key_claiming_the_real_kid_is_refused(world: World) -> None:
+    assert_problem(world.me(signed_token(world.claims(), attacker_key(), kid=world.kid)), 401)
+
+
+def test_a_token_without_a_kid_is_refused(world: World) -> None:
+    unnamed = jwt.encode(world.claims(), SigningKey.from_pem(world.key).private, algorithm="EdDSA")
+    assert_problem(world.me(unnamed), 401)
 
 
 @pytest.mark.parametrize("aud", ["domestyx-admin", "", ["other-api"]])
 def test_a_token_for_another_audience_is_refused(world: World, aud: Any) -> None:
-    assert_problem(world.me(hmac_token(world.claims(aud=aud), world.key)), 401)
+    assert_problem(world.me(world.sign(world.claims(aud=aud))), 401)
 
 
 @pytest.mark.parametrize("iss", ["https://evil.example", "", "Domestyx"])
 def test_a_token_from_another_issuer_is_refused(world: World, iss: str) -> None:
-    assert_problem(world.me(hmac_token(world.claims(iss=iss), world.key)), 401)
+    assert_problem(world.me(world.sign(world.claims(iss=iss))), 401)
 
 
 def test_an_expired_token_is_refused(world: World) -> None:
     now = int(time.time())
     expired = world.claims(iat=now - 960, exp=now - 60)
-    assert_problem(world.me(hmac_token(expired, world.key)), 401)
+    assert_problem(world.me(world.sign(expired)), 401)
 
 
 def test_a_token_issued_in_the_future_is_refused(world: World) -> None:
     now = int(time.time())
     future = world.claims(iat=now + 3600, exp=now + 4500)
-    assert_problem(world.me(hmac_token(future, world.key)), 401)
+    assert_problem(world.me(world.sign(future)), 401)
 
 
 def test_a_role_escalated_in_the_payload_breaks_the_signature(world: World) -> None:
@@ -128,12 +169,12 @@ def test_a_subject_swapped_in_the_payload_breaks_the_signature(world: World) -> 
 
 def test_a_signed_token_pairing_one_account_with_another_session_is_refused(world: World) -> None:
     """Even with the key, sub must own sid: the session, not the claim, names the account."""
-    assert_problem(world.me(hmac_token(world.claims(sub=world.bob.account_id), world.key)), 401)
+    assert_problem(world.me(world.sign(world.claims(sub=world.bob.account_id))), 401)
 
 
 def test_a_signed_role_claim_grants_nothing_the_account_lacks(world: World) -> None:
     """The role comes from the account row, so even a leaked key cannot mint a reviewer."""
-    token = hmac_token(world.claims(role="admin"), world.key)
+    token = world.sign(world.claims(role="admin"))
     queue = world.client.get(
         "/api/v1/admin/verifications", headers={"Authorization": f"Bearer {token}"}
     )
@@ -144,7 +185,7 @@ def test_a_signed_role_claim_grants_nothing_the_account_lacks(world: World) -> N
 def test_a_token_missing_a_claim_is_refused(world: World, claim: str) -> None:
     claims = world.claims()
     del claims[claim]
-    assert_problem(world.me(hmac_token(claims, world.key)), 401)
+    assert_problem(world.me(world.sign(claims)), 401)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from domestyx.adapters.memory.tasks import RecordingTaskQueue
 from domestyx.adapters.memory.unit_of_work import InMemoryDatabase
 from domestyx.adapters.system.argon2_hasher import TEST_PARAMETERS, Argon2PasswordHasher
 from domestyx.adapters.system.jwt_signer import JwtTokenSigner
+from domestyx.adapters.system.signing_keys import generate_pem
 from domestyx.domain.model.abuse import AbusePolicy, LockoutPolicy
 from domestyx.domain.model.accounts import Account, Role
 from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContext
@@ -26,6 +27,7 @@ from domestyx.domain.services.otp import OtpService
 from domestyx.domain.services.sessions import SessionService
 
 PASSWORD = "correct horse battery staple"
+TEST_SIGNING_KEY = generate_pem()
 
 
 @attrs.define
@@ -74,7 +76,7 @@ class AbuseWorld:
     def sessions(self) -> SessionService:
         """Sessions signed with a test key."""
         signer = JwtTokenSigner(
-            "j" * 48, issuer="domestyx", audience="domestyx-api", clock=self.clock
+            TEST_SIGNING_KEY, issuer="domestyx", audience="domestyx-api", clock=self.clock
         )
         return SessionService(
             self.db, signer, self.hasher, self.ids, self.secrets, self.clock, self.auditor

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import attrs
 
+from domestyx.adapters.system.signing_keys import generate_pem
 from domestyx.entrypoints.settings import Settings
 from tests.stubs.resend_stub import ResendStub
 from tests.stubs.turnstile_stub import TurnstileStub
@@ -74,7 +75,7 @@ def stack_env(
         "STORAGE_REGION": "us-east-1",
         "STORAGE_ENDPOINT_URL": endpoint,
         "SECRET_KEY": "k" * 48,
-        "JWT_SIGNING_KEY": "j" * 48,
+        "JWT_SIGNING_KEY": generate_pem(),
         "PUBLIC_BASE_URL": "http://testserver",
         "SMS_ALLOWED_PREFIXES": "+44,+1,+254",
         "ARGON2_TIME_COST": "1",

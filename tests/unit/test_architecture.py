@@ -37,7 +37,7 @@ ADAPTER_SDKS = {
     "memory": set(),
     "dev": set(),
     "logging": set(),
-    "system": {"argon2", "jwt"},
+    "system": {"argon2", "jwt", "cryptography"},
 }
 
 

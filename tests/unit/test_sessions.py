@@ -10,6 +10,7 @@ from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.randomness import SeededSecretGenerator, SequentialIdGenerator
 from domestyx.adapters.memory.unit_of_work import InMemoryDatabase
 from domestyx.adapters.system.jwt_signer import JwtTokenSigner
+from domestyx.adapters.system.signing_keys import generate_pem
 from domestyx.domain.model.accounts import Account, Role
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.errors import InvalidToken, NotFound
@@ -35,7 +36,7 @@ def db() -> InMemoryDatabase:
 def service(db: InMemoryDatabase, clock: ManualClock) -> SessionService:
     ids = SequentialIdGenerator()
     signer = JwtTokenSigner(
-        "j" * 40, issuer="domestyx", audience="domestyx-api", clock=clock, leeway_s=0
+        generate_pem(), issuer="domestyx", audience="domestyx-api", clock=clock, leeway_s=0
     )
     return SessionService(
         uow=db,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from domestyx.adapters.sql.engine import normalize_url
+from domestyx.adapters.system.signing_keys import generate_pem
 from domestyx.entrypoints.settings import REQUIRED_IN_PRODUCTION, Settings, SettingsError
 
 GOOD_PRODUCTION = {
@@ -34,7 +35,7 @@ GOOD_PRODUCTION = {
     "ALLOWED_HOSTS": "api.domestyx.com",
     "CORS_ALLOWED_ORIGINS": "https://app.domestyx.com",
     "SECRET_KEY": "s" * 48,
-    "JWT_SIGNING_KEY": "j" * 48,
+    "JWT_SIGNING_KEY": generate_pem(),
     "EMAIL_FROM": "DomestyX <no-reply@domestyx.com>",
     "PUBLIC_BASE_URL": "https://api.domestyx.com",
     "SMS_ALLOWED_PREFIXES": "+44,+254",

@@ -117,7 +117,11 @@ def _wire(
         )
     )
     signer: TokenSigner = JwtTokenSigner(
-        settings.jwt_signing_key, issuer="domestyx", audience="domestyx-api", clock=clock
+        settings.jwt_signing_key,
+        previous_pems=settings.jwt_previous_signing_keys,
+        issuer="domestyx",
+        audience="domestyx-api",
+        clock=clock,
     )
     policy = AbusePolicy(sms=SmsPolicy(settings.sms_allowed_prefixes)).with_overrides(
         dict(settings.rate_limits)

@@ -16,6 +16,7 @@ import attrs
 from domestyx import __version__
 from domestyx.domain.model.abuse import AbusePolicy
 from domestyx.domain.model.errors import InvalidInput
+from domestyx.domain.model.keys import derive_key
 
 PRODUCTION = "production"
 TURNSTILE_TEST_SECRETS = {
@@ -75,6 +76,7 @@ class Settings:
     redis_url: str | None = None
     secret_key: str = attrs.field(default="", repr=False)
     jwt_signing_key: str = attrs.field(default="", repr=False)
+    jwt_previous_signing_keys: str = ""
     resend_api_key: str | None = attrs.field(default=None, repr=False)
     resend_api_url: str = "https://api.resend.com"
     resend_webhook_secret: str | None = attrs.field(default=None, repr=False)
@@ -179,7 +181,6 @@ def _read(
         if key.startswith("HEARTBEAT_URL_") and value
     )
     secret_key = get("SECRET_KEY") or ("" if production else _local_secret(var_dir, "secret"))
-    jwt_key = get("JWT_SIGNING_KEY") or ("" if production else _local_secret(var_dir, "jwt"))
     return {
         "release": get("RELEASE") or get("RENDER_GIT_COMMIT") or __version__,
         "port": port,
@@ -188,7 +189,8 @@ def _read(
         "database_ca_file": _ca_file(env, var_dir),
         "redis_url": get("REDIS_URL") or None,
         "secret_key": secret_key,
-        "jwt_signing_key": jwt_key,
+        "jwt_signing_key": get("JWT_SIGNING_KEY") or ("" if production else _dev_jwt(secret_key)),
+        "jwt_previous_signing_keys": get("JWT_PREVIOUS_SIGNING_KEYS") or "",
         "resend_api_key": get("RESEND_API_KEY") or None,
         "resend_api_url": get("RESEND_API_URL") or "https://api.resend.com",
         "resend_webhook_secret": get("RESEND_WEBHOOK_SECRET") or None,
@@ -243,12 +245,39 @@ def _validate_common(env: dict[str, str], problems: list[str]) -> dict[str, Any]
     for prefix in _csv(env.get("SMS_ALLOWED_PREFIXES")):
         if not _PREFIX.match(prefix):
             problems.append(f"SMS_ALLOWED_PREFIXES: {prefix!r} is not an E.164 prefix like +44")
+    problems += _signing_key_problems(env)
     for cidr in _csv(env.get("TRUSTED_PROXIES")):
         try:
             ipaddress.ip_network(cidr, strict=False)
         except ValueError:
             problems.append(f"TRUSTED_PROXIES: {cidr!r} is not an IP network")
     return {}
+
+
+def _dev_jwt(secret_key: str) -> str:
+    """Embedded default only: an Ed25519 key derived from SECRET_KEY in memory (no file)."""
+    from domestyx.adapters.system.signing_keys import derived_pem
+
+    return derived_pem(derive_key(secret_key.encode(), "domestyx/jwt/v1"))
+
+
+def _signing_key_problems(env: dict[str, str]) -> list[str]:
+    """A set JWT_SIGNING_KEY must be a private key PEM; previous keys must parse."""
+    if not env.get("JWT_SIGNING_KEY") and not env.get("JWT_PREVIOUS_SIGNING_KEYS"):
+        return []  # nothing to check: don't load the crypto library for a fast failure
+    from domestyx.adapters.system.signing_keys import SigningKey, load_public_keys
+
+    problems = []
+    if env.get("JWT_SIGNING_KEY"):
+        try:
+            SigningKey.from_pem(env["JWT_SIGNING_KEY"])
+        except ValueError as exc:
+            problems.append(f"JWT_SIGNING_KEY: {exc} (run `domestyx keys generate`)")
+    try:
+        load_public_keys(env.get("JWT_PREVIOUS_SIGNING_KEYS", ""))
+    except ValueError as exc:
+        problems.append(f"JWT_PREVIOUS_SIGNING_KEYS: {exc}")
+    return problems
 
 
 def _ca_file(env: dict[str, str], var_dir: Path) -> str | None:
@@ -307,9 +336,8 @@ def _production_problems(env: dict[str, str], values: dict[str, Any]) -> list[st
         problems.append("DATABASE_URL must be a MySQL URL (mysql://...) in production")
     if env.get("REDIS_URL") and urlparse(env["REDIS_URL"]).scheme not in ("redis", "rediss"):
         problems.append("REDIS_URL must start with redis:// or rediss://")
-    for name in ("SECRET_KEY", "JWT_SIGNING_KEY"):
-        if env.get(name) and len(env[name].encode()) < 32:
-            problems.append(f"{name} must be at least 32 bytes")
+    if env.get("SECRET_KEY") and len(env["SECRET_KEY"].encode()) < 32:
+        problems.append("SECRET_KEY must be at least 32 bytes")
     if env.get("TURNSTILE_SECRET_KEY") in TURNSTILE_TEST_SECRETS:
         problems.append("TURNSTILE_SECRET_KEY is a Cloudflare test secret (a dev adapter)")
     for name in ("PUBLIC_BASE_URL", "STORAGE_ENDPOINT_URL"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from domestyx.domain.model.sessions import AccessClaims
 
@@ -34,4 +34,8 @@ class TokenSigner(Protocol):
 
     def verify(self, token: str) -> AccessClaims:
         """Decode and check a token; raise InvalidToken on any defect."""
+        ...
+
+    def jwks(self) -> dict[str, Any]:
+        """The public keys that verify its tokens, as a JWKS document (RFC 7517)."""
         ...

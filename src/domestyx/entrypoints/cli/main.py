@@ -44,12 +44,35 @@ def _parser() -> argparse.ArgumentParser:
     monitors = add("monitors", c.monitors, "Uptime monitors and heartbeats on Better Stack.")
     monitors.add_argument("action", choices=["sync"])
     monitors.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    keys = sub.add_parser("keys", help=KEYS_HELP, description=KEYS_HELP)
+    keys.add_argument("action", choices=["generate", "public"])
     return parser
+
+
+KEYS_HELP = (
+    "Access-token keys: `generate` prints a new Ed25519 private key PEM (JWT_SIGNING_KEY); "
+    "`public` reads a private key PEM on stdin and prints its public half "
+    "(for JWT_PREVIOUS_SIGNING_KEYS)."
+)
+
+
+def keys(action: str) -> int:
+    """Needs no settings: it runs before a deployment has any."""
+    from domestyx.adapters.system.signing_keys import generate_pem, public_pem
+
+    try:
+        print(generate_pem() if action == "generate" else public_pem(sys.stdin.read()), end="")
+    except ValueError as exc:
+        print(f"domestyx: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, read settings once, run one command; configuration errors exit 2."""
     args = _parser().parse_args(argv)
+    if args.command == "keys":
+        return keys(args.action)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

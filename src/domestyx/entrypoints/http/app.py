@@ -21,6 +21,7 @@ from domestyx.entrypoints.http.problems import EXCEPTION_HANDLERS
 from domestyx.entrypoints.http.routes.auth import AuthController
 from domestyx.entrypoints.http.routes.dev import DevOutboxController, LocalFilesController
 from domestyx.entrypoints.http.routes.documents import DocumentsController
+from domestyx.entrypoints.http.routes.keys import KeysController
 from domestyx.entrypoints.http.routes.me import MeController
 from domestyx.entrypoints.http.routes.review import AdminController, VerificationController
 from domestyx.entrypoints.http.routes.system import SystemController
@@ -37,6 +38,7 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
     settings = services.settings
     handlers: list[Any] = [
         SystemController,
+        KeysController,
         AuthController,
         MeController,
         DocumentsController,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -225,3 +225,26 @@ class OutboxEntryOut(msgspec.Struct):
     subject: str | None
     body: str
     created_at: str
+
+
+class JwkOut(msgspec.Struct, omit_defaults=True):
+    """One public key (RFC 7517): OKP/Ed25519 or EC/P-256."""
+
+    kty: Literal["OKP", "EC"]
+    crv: Literal["Ed25519", "P-256"]
+    x: str
+    kid: str
+    alg: Literal["EdDSA", "ES256"]
+    use: Literal["sig"]
+    y: str | None = None
+
+
+class JwksOut(msgspec.Struct):
+    """GET /.well-known/jwks.json."""
+
+    keys: list[JwkOut]
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> JwksOut:
+        """Typed from the signer's JWKS document."""
+        return cls(keys=[msgspec.convert(key, JwkOut) for key in document["keys"]])
