@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import pytest
 from domestyx.adapters.sql.engine import normalize_url
 from domestyx.adapters.system.signing_keys import generate_pem
 from domestyx.entrypoints.settings import REQUIRED_IN_PRODUCTION, Settings, SettingsError
+from tests.support.tls import Authority
 
 GOOD_PRODUCTION = {
     "DOMESTYX_ENV": "production",
@@ -100,11 +102,12 @@ def test_secrets_stay_out_of_repr() -> None:
         assert secret not in text
 
 
-def test_aiven_uri_becomes_a_tls_pymysql_url() -> None:
-    url, args = normalize_url(GOOD_PRODUCTION["DATABASE_URL"], ca_file="/etc/ca.pem")
+def test_aiven_uri_becomes_a_tls_pymysql_url(tmp_path: Path) -> None:
+    ca = Authority.create("Aiven test CA").write(tmp_path / "ca.pem")
+    url, args = normalize_url(GOOD_PRODUCTION["DATABASE_URL"], ca_file=str(ca))
     assert url.drivername == "mysql+pymysql"
     assert "ssl-mode" not in url.query and url.query["charset"] == "utf8mb4"
-    assert args["ssl"] == {"check_hostname": True, "ca": "/etc/ca.pem"}
+    assert args["ssl"].check_hostname and args["ssl"].verify_mode == ssl.CERT_REQUIRED
 
 
 def test_production_serve_with_nothing_set_exits_fast_naming_everything(tmp_path: Path) -> None:

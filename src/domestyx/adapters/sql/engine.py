@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -10,27 +11,44 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 _AIVEN_SSL_MODES = {"REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"}
+# PyMySQL's own TLS keys; any of them in the URL asks for TLS, which we then build ourselves.
+_PYMYSQL_SSL_KEYS = ("ssl_ca", "ssl_cert", "ssl_key", "ssl_check_hostname", "ssl_verify_cert")
 
 
 def normalize_url(raw: str, *, ca_file: str | None = None) -> tuple[URL, dict[str, Any]]:
-    """Turn `mysql://u:p@h:port/db?ssl-mode=REQUIRED` into a PyMySQL URL and TLS connect args."""
+    """Turn `mysql://u:p@h:port/db?ssl-mode=REQUIRED` into a PyMySQL URL and TLS connect args.
+
+    Whenever TLS is used it verifies the chain and the host name (VERIFY_IDENTITY), whatever
+    ssl-mode says: PyMySQL would make an ssl dict without a CA, or `REQUIRED`, unverified.
+    """
     url = make_url(raw)
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() in ("mysql", "mariadb"):
         query = dict(url.query)
         ssl_mode = str(query.pop("ssl-mode", query.pop("ssl_mode", ""))).upper()
+        url_ca = query.pop("ssl_ca", None)
+        asks_tls = any(query.pop(key, None) is not None for key in _PYMYSQL_SSL_KEYS)
         url = url.set(drivername="mysql+pymysql", query=query).update_query_dict(
             {"charset": "utf8mb4"}
         )
-        if ssl_mode in _AIVEN_SSL_MODES or ca_file:
-            ssl: dict[str, Any] = {"check_hostname": ssl_mode != "REQUIRED" or bool(ca_file)}
-            if ca_file:
-                ssl["ca"] = ca_file
-            connect_args["ssl"] = ssl
+        ca = ca_file or (str(url_ca) if url_ca else None)
+        if ssl_mode in _AIVEN_SSL_MODES or ca or asks_tls:
+            connect_args["ssl"] = verifying_context(ca)
+        elif ssl_mode == "DISABLED":
+            connect_args["ssl_disabled"] = True  # PyMySQL would otherwise try unverified TLS
         connect_args["connect_timeout"] = 5
         connect_args["read_timeout"] = 30
         connect_args["write_timeout"] = 30
     return url, connect_args
+
+
+def verifying_context(ca_file: str | None) -> ssl.SSLContext:
+    """TLS 1.2+, certificate chained to the CA (system roots if none) and the host name checked."""
+    context = ssl.create_default_context(cafile=ca_file)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
 
 
 def create_database_engine(
