@@ -16,7 +16,6 @@ from tests.e2e.browser_support import (
     DUMMY_TOKEN,
     SentryReceiver,
     TurnstileScript,
-    app_server,
     create_reviewer,
     outbox_code,
     submitted_worker,
@@ -24,6 +23,7 @@ from tests.e2e.browser_support import (
     verified_account,
 )
 from tests.support.files import png
+from tests.support.serve import app_server
 from tests.support.services import unavailable
 
 pytestmark = pytest.mark.e2e

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+import sentry_sdk
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Flaky, HypothesisException
 from schemathesis import Case, Response
@@ -29,6 +30,7 @@ from schemathesis.specs.openapi.checks import ensure_resource_availability, use_
 
 from domestyx.entrypoints.http.app import create_app
 from domestyx.entrypoints.services import Services
+from tests.stubs.sentry_stub import SentryStub, isolated_sentry
 from tests.support.app import build_services, embedded_settings, http_client
 from tests.support.callers import staff, submit_for_review, unverified_worker, verified_worker
 from tests.support.files import png
@@ -137,11 +139,31 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def sentry() -> Iterator[SentryStub]:
+    """Sentry on, as in production: its integration reads bodies before the routes do."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NO_PROXY", "127.0.0.1,localhost")
+        with isolated_sentry() as stub:
+            yield stub
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, sentry: SentryStub) -> Iterator[World]:
     var_dir = Path(tmp_path_factory.mktemp("fuzz"))
-    services = build_services(embedded_settings(var_dir, rate_limits=GENEROUS_IP_LIMITS))
+    settings = embedded_settings(
+        var_dir, rate_limits=GENEROUS_IP_LIMITS, sentry_dsn_backend=sentry.dsn
+    )
+    services = build_services(settings)
     with http_client(services) as client:
         yield World(services, client)
+
+
+@pytest.fixture(autouse=True)
+def nothing_reaches_sentry(sentry: SentryStub) -> Iterator[None]:
+    """No fuzzed input is an incident: zero events (and zero 5xx, checked on every answer)."""
+    yield
+    sentry_sdk.flush(5)
+    assert sentry.events == [], [e.get("exception") for e in sentry.events]
 
 
 @pytest.fixture(scope="module")

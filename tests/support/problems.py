@@ -11,7 +11,7 @@ PROBLEM_TYPE_BASE = "https://docs.domestyx.com/problems/"
 # What a Python stack trace or a repr of a frame looks like when it reaches a client.
 STACK_TRACE_MARKERS = ("Traceback", 'File "')
 # Every status problems.py can produce; anything else means an unmapped path.
-PROBLEM_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503})
+PROBLEM_STATUSES = frozenset({400, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 500, 503})
 
 
 def stack_trace_in(body: bytes) -> str | None:

@@ -121,6 +121,10 @@ class Settings:
     broker_requeue_after_ms: int = 15_000
     worker_heartbeat_s: int = 60
     web_threads: int = 16
+    header_timeout_s: int = 10
+    body_timeout_s: int = 30
+    upload_min_bytes_per_s: int = 10_000
+    health_detail_token: str | None = attrs.field(default=None, repr=False)
     log_format: str = "text"
     log_level: str = "INFO"
 
@@ -235,6 +239,10 @@ def _read(
         "broker_requeue_after_ms": _int(env, "BROKER_REQUEUE_AFTER_MS", 15_000, problems),
         "worker_heartbeat_s": _int(env, "WORKER_HEARTBEAT_SECONDS", 60, problems),
         "web_threads": _int(env, "WEB_THREADS", 16, problems),
+        "header_timeout_s": _int(env, "HEADER_TIMEOUT_SECONDS", 10, problems),
+        "body_timeout_s": _int(env, "BODY_TIMEOUT_SECONDS", 30, problems),
+        "upload_min_bytes_per_s": _int(env, "UPLOAD_MIN_BYTES_PER_SECOND", 10_000, problems),
+        "health_detail_token": get("HEALTH_DETAIL_TOKEN") or None,
         "log_format": (get("LOG_FORMAT") or ("json" if production else "text")).lower(),
         "log_level": (get("LOG_LEVEL") or "INFO").upper(),
     } | _validate_common(env, problems)

@@ -33,6 +33,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from domestyx.adapters.sql import migrate as migrations
     from domestyx.entrypoints.http.app import create_app
+    from domestyx.entrypoints.http.slow_headers import header_deadline_protocol
 
     port = args.port or settings.port
     if "PUBLIC_BASE_URL" not in os.environ and not settings.is_production:
@@ -53,6 +54,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         server_header=False,
         proxy_headers=False,
         timeout_graceful_shutdown=10,
+        http=header_deadline_protocol(settings.header_timeout_s),
     )
     return 0
 

@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from domestyx import __version__
+from domestyx.entrypoints.http.body_guard import BodyGuard, BodyLimits
 from domestyx.entrypoints.http.client_ip import parse_networks
 from domestyx.entrypoints.http.content_type import require_declared_type
 from domestyx.entrypoints.http.middleware import EdgeMiddleware
@@ -28,6 +29,7 @@ from domestyx.entrypoints.http.routes.system import SystemController
 from domestyx.entrypoints.http.routes.web import web_handlers
 from domestyx.entrypoints.http.routes.webhooks import WebhookController
 from domestyx.entrypoints.services import Services
+from domestyx.entrypoints.settings import Settings
 from domestyx.entrypoints.worker.runner import WorkerRunner
 
 JSON_BODY_LIMIT = 64 * 1024
@@ -61,7 +63,9 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
                 trusted=parse_networks(settings.trusted_proxies),
                 hsts=settings.is_production,
                 on_request=_sentry_tagger(settings.sentry_dsn_backend),
-            )
+            ),
+            # Before the route, and so before Sentry's integration parses the body.
+            DefineMiddleware(BodyGuard, limits=body_limits(settings)),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=require_declared_type,
@@ -85,6 +89,16 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
         on_shutdown=[lambda: runner.stop()] if runner else [],  # noqa: PLW0108
         logging_config=None,
         debug=False,
+    )
+
+
+def body_limits(settings: Settings) -> BodyLimits:
+    """The body bounds the settings ask for."""
+    return BodyLimits(
+        json_max_bytes=JSON_BODY_LIMIT,
+        json_timeout_s=settings.body_timeout_s,
+        upload_grace_s=settings.body_timeout_s,
+        upload_min_bytes_per_s=settings.upload_min_bytes_per_s,
     )
 
 

@@ -49,6 +49,7 @@ TITLES = {
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    408: "Request Timeout",
     409: "Conflict",
     413: "Payload Too Large",
     415: "Unsupported Media Type",
@@ -77,18 +78,24 @@ def problem(
     **extra: Any,
 ) -> Response[dict[str, Any]]:
     """A problem+json response with the request id (made here if no middleware ran, e.g. 404)."""
-    request_id = current_request_id() or uuid.uuid4().hex
-    body = {
+    body = problem_body(status, code, detail, request.url.path, **extra)
+    headers = {"X-Request-ID": body["request_id"], **(headers or {})}
+    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def problem_body(
+    status: int, code: str, detail: str, instance: str, **extra: Any
+) -> dict[str, Any]:
+    """The RFC 9457 members every problem carries, for Litestar and for raw ASGI answers."""
+    return {
         "type": PROBLEM_BASE + code,
         "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
-        "request_id": request_id,
+        "instance": instance,
+        "request_id": current_request_id() or uuid.uuid4().hex,
         **extra,
     }
-    headers = {"X-Request-ID": request_id, **(headers or {})}
-    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def domain_error(request: Request[Any, Any, Any], exc: e.DomainError) -> Response[dict[str, Any]]:
@@ -136,6 +143,7 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     code = {
         404: "not-found",
         405: "method-not-allowed",
+        408: "request-timeout",
         413: "payload-too-large",
         401: "unauthenticated",
         415: "unsupported-content-type",
@@ -144,6 +152,8 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
         headers["WWW-Authenticate"] = 'Bearer realm="domestyx"'
+    if status == 408:  # the rest of a slow body is not worth waiting for: drop the connection
+        headers["Connection"] = "close"
     if status >= 500:
         log.error("framework error", exc_info=exc)
         return problem(request, status, "internal-error", "Something went wrong on our side.")
