@@ -21,10 +21,13 @@ from domestyx.domain.model.templates import MessageTemplates
 from domestyx.domain.services.accounts import AccountService
 from domestyx.domain.services.auditor import Auditor
 from domestyx.domain.services.codes import CodeService
+from domestyx.domain.services.contact_change import ContactChangeService
 from domestyx.domain.services.delivery import DeliveryService
 from domestyx.domain.services.documents import DocumentService
 from domestyx.domain.services.guards import CaptchaPolicy, RequestGuard
 from domestyx.domain.services.otp import OtpService
+from domestyx.domain.services.proofs import CodeRedeemer
+from domestyx.domain.services.recovery import RecoveryService
 from domestyx.domain.services.retention import RetentionService
 from domestyx.domain.services.review import ReviewService
 from domestyx.domain.services.sessions import SessionService
@@ -82,6 +85,8 @@ def build_container(
         "sessions",
         "codes",
         "accounts",
+        "recovery",
+        "contact_change",
         "delivery",
         "documents",
         "review",
@@ -174,6 +179,7 @@ def _wire(
         auditor=auditor,
         dummy_hash=passwords.hash(secrets.token(16)),
     )
+    recovery, contact_change = _flow_services(accounts, uow, queue, ids=ids, auditor=auditor)
     callback = (
         f"{settings.public_base_url}/api/v1/webhooks/twilio/status"
         if "twilio" in infra.webhooks
@@ -199,6 +205,8 @@ def _wire(
         sessions=sessions,
         codes=codes,
         accounts=accounts,
+        recovery=recovery,
+        contact_change=contact_change,
         delivery=delivery,
         documents=documents,
         review=review,
@@ -220,6 +228,26 @@ def _wire(
     broker.add_middleware(DeadLetterReporting(ref), before=Retries)
     broker.add_middleware(RequestContext())
     return services
+
+
+def _flow_services(
+    accounts: AccountService, uow: Any, queue: Any, *, ids: IdGenerator, auditor: Auditor
+) -> tuple[RecoveryService, ContactChangeService]:
+    codes = accounts.codes
+    redeemer = CodeRedeemer(otp=codes.otp, guard=codes.guard, auditor=auditor)
+    common = {"uow": uow, "codes": codes, "redeemer": redeemer, "passwords": accounts.passwords}
+    recovery = RecoveryService(
+        **common,
+        password_policy=accounts.password_policy,
+        queue=queue,
+        ids=ids,
+        clock=accounts.clock,
+        auditor=auditor,
+    )
+    change = ContactChangeService(
+        **common, queue=queue, ids=ids, clock=accounts.clock, auditor=auditor
+    )
+    return recovery, change
 
 
 def _document_services(

@@ -9,9 +9,11 @@ import attrs
 
 from domestyx.domain.services.accounts import AccountService
 from domestyx.domain.services.codes import CodeService
+from domestyx.domain.services.contact_change import ContactChangeService
 from domestyx.domain.services.delivery import DeliveryService
 from domestyx.domain.services.documents import DocumentService
 from domestyx.domain.services.guards import RequestGuard
+from domestyx.domain.services.recovery import RecoveryService
 from domestyx.domain.services.retention import RetentionService
 from domestyx.domain.services.review import ReviewService
 from domestyx.domain.services.sessions import SessionService
@@ -36,6 +38,8 @@ class Services:
     sessions: SessionService
     codes: CodeService
     accounts: AccountService
+    recovery: RecoveryService
+    contact_change: ContactChangeService
     delivery: DeliveryService
     documents: DocumentService
     review: ReviewService

@@ -9,8 +9,10 @@ from typing import Protocol, Self, runtime_checkable
 
 from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import AuditEvent
+from domestyx.domain.model.contact_changes import ContactChange
 from domestyx.domain.model.delivery import Delivery
 from domestyx.domain.model.documents import Document, DocumentKind
+from domestyx.domain.model.otp import Channel
 from domestyx.domain.model.sessions import Principal, RefreshToken, Session
 from domestyx.domain.model.verification import ReviewEntry, Verification
 
@@ -36,6 +38,24 @@ class AccountRepository(Protocol):
 
     def save(self, account: Account) -> None:
         """Write back a changed account."""
+        ...
+
+
+class ContactChangeRepository(Protocol):
+    """Pending email and phone changes, one per account and channel."""
+
+    def put(self, change: ContactChange) -> None:
+        """Insert, replacing the account's pending change on that channel."""
+        ...
+
+    def get(
+        self, account_id: str, channel: Channel, *, for_update: bool = False
+    ) -> ContactChange | None:
+        """The account's pending change on a channel."""
+        ...
+
+    def discard(self, account_id: str, channel: Channel | None = None) -> None:
+        """Forget the pending change on a channel (every channel when None)."""
         ...
 
 
@@ -192,6 +212,7 @@ class UnitOfWork(Protocol):
     """
 
     accounts: AccountRepository
+    contact_changes: ContactChangeRepository
     sessions: SessionRepository
     documents: DocumentRepository
     verifications: VerificationRepository

@@ -13,14 +13,17 @@ import attrs
 
 from domestyx.domain.model.accounts import Account, AccountStatus, IdentityStatus
 from domestyx.domain.model.audit import AuditEvent
+from domestyx.domain.model.contact_changes import ContactChange
 from domestyx.domain.model.delivery import Delivery, DeliveryStatus
 from domestyx.domain.model.documents import Document, DocumentKind
 from domestyx.domain.model.errors import Conflict, DependencyUnavailable, NestedUnitOfWork
+from domestyx.domain.model.otp import Channel
 from domestyx.domain.model.sessions import Principal, RefreshToken, Session
 from domestyx.domain.model.verification import ReviewEntry, Verification
 from domestyx.ports.repositories import (
     AccountRepository,
     AuditLog,
+    ContactChangeRepository,
     DeliveryRepository,
     DocumentRepository,
     SessionRepository,
@@ -33,6 +36,7 @@ class MemoryState:
     """Every table of the fake database."""
 
     accounts: dict[str, Account] = attrs.Factory(dict)
+    contact_changes: dict[tuple[str, Channel], ContactChange] = attrs.Factory(dict)
     sessions: dict[str, Session] = attrs.Factory(dict)
     tokens: dict[str, RefreshToken] = attrs.Factory(dict)
     deliveries: dict[str, Delivery] = attrs.Factory(dict)
@@ -72,8 +76,32 @@ class MemoryAccountRepository(_Repo):
         return copy.deepcopy(found[0]) if found else None
 
     def save(self, account: Account) -> None:
-        """Write back."""
+        """Write back; a contact another account holds is a Conflict, as in SQL."""
+        for other in self._s.accounts.values():
+            taken = other.email == account.email or other.phone == account.phone
+            if other.id != account.id and taken:
+                raise Conflict("email or phone already registered")
         self._s.accounts[account.id] = copy.deepcopy(account)
+
+
+class MemoryContactChangeRepository(_Repo):
+    """Pending changes keyed by account and channel."""
+
+    def put(self, change: ContactChange) -> None:
+        """Insert or replace."""
+        self._s.contact_changes[(change.account_id, change.channel)] = change
+
+    def get(
+        self, account_id: str, channel: Channel, *, for_update: bool = False
+    ) -> ContactChange | None:
+        """One pending change."""
+        return self._s.contact_changes.get((account_id, channel))
+
+    def discard(self, account_id: str, channel: Channel | None = None) -> None:
+        """Forget one or all."""
+        for key in [k for k in self._s.contact_changes if k[0] == account_id]:
+            if channel is None or key[1] is channel:
+                del self._s.contact_changes[key]
 
 
 class MemorySessionRepository(_Repo):
@@ -278,6 +306,7 @@ class InMemoryUnitOfWork:
     """Serialises transactions with one lock; restores a snapshot unless committed; no nesting."""
 
     accounts: AccountRepository
+    contact_changes: ContactChangeRepository
     sessions: SessionRepository
     documents: DocumentRepository
     verifications: VerificationRepository
@@ -296,6 +325,7 @@ class InMemoryUnitOfWork:
         self._snapshot = copy.deepcopy(self._db.state)
         state = self._db.state
         self.accounts = MemoryAccountRepository(state)
+        self.contact_changes = MemoryContactChangeRepository(state)
         self.sessions = MemorySessionRepository(state)
         self.documents = MemoryDocumentRepository(state)
         self.verifications = MemoryVerificationRepository(state)

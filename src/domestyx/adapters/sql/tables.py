@@ -48,6 +48,17 @@ accounts = Table(
     UniqueConstraint("phone"),
 )
 
+# A pending email or phone change: the new contact waits here until its code proves it.
+contact_changes = Table(
+    "contact_changes",
+    metadata,
+    Column("account_id", String(ID), ForeignKey("accounts.id"), primary_key=True),
+    Column("channel", String(8), primary_key=True),
+    Column("new_value", String(254), nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+)
+
 sessions = Table(
     "sessions",
     metadata,

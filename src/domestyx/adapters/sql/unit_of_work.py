@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from domestyx.adapters.sql.repositories import (
     SqlAccountRepository,
     SqlAuditLog,
+    SqlContactChangeRepository,
     SqlDeliveryRepository,
     SqlDocumentRepository,
     SqlSessionRepository,
@@ -21,6 +22,7 @@ from domestyx.domain.model.errors import DependencyUnavailable, NestedUnitOfWork
 from domestyx.ports.repositories import (
     AccountRepository,
     AuditLog,
+    ContactChangeRepository,
     DeliveryRepository,
     DocumentRepository,
     SessionRepository,
@@ -49,6 +51,7 @@ class SqlUnitOfWork:
     """Begins on enter, rolls back on exit unless committed; refuses nesting."""
 
     accounts: AccountRepository
+    contact_changes: ContactChangeRepository
     sessions: SessionRepository
     documents: DocumentRepository
     verifications: VerificationRepository
@@ -77,6 +80,7 @@ class SqlUnitOfWork:
             ) from exc
         conn = self._conn
         self.accounts = SqlAccountRepository(conn)
+        self.contact_changes = SqlContactChangeRepository(conn)
         self.sessions = SqlSessionRepository(conn)
         self.documents = SqlDocumentRepository(conn)
         self.verifications = SqlVerificationRepository(conn)

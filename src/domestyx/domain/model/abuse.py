@@ -61,6 +61,8 @@ DEFAULT_LIMITS: dict[str, tuple[Limit, ...]] = {
     "otp_verify": (Limit(Scope.IP, 60, timedelta(minutes=10)),),
     "refresh": (Limit(Scope.IP, 120, timedelta(minutes=10)),),
     "upload": (Limit(Scope.ACCOUNT, 30, _h(1)),),
+    # Email/phone change requests (each checks a password), before the send caps apply.
+    "contact_change": (Limit(Scope.IP, 20, _h(1)), Limit(Scope.ACCOUNT, 10, _h(1))),
 }
 
 

@@ -107,6 +107,20 @@ class Account:
         self.password_hash = password_hash
         self.updated_at = now
 
+    def replace_email(self, email: str, now: datetime) -> None:
+        """A new email, proven by a code sent to it."""
+        self._require_live()
+        self.email = email
+        self.email_verified_at = now
+        self._activate_if_ready(now)
+
+    def replace_phone(self, phone: str, now: datetime) -> None:
+        """A new phone, proven by a code sent to it."""
+        self._require_live()
+        self.phone = phone
+        self.phone_verified_at = now
+        self._activate_if_ready(now)
+
     def set_identity_status(self, status: IdentityStatus, now: datetime) -> None:
         """Mirror the identity review outcome on the account."""
         self.identity_status = status

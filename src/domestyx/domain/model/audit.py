@@ -42,6 +42,10 @@ class AuditEventType(enum.StrEnum):
     VERIFICATION_DECIDED = "verification_decided"
     ACCOUNT_DELETED = "account_deleted"
     ADMIN_CREATED = "admin_created"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a name, not a secret
+    CONTACT_CHANGE_REQUESTED = "contact_change_requested"
+    CONTACT_CHANGE_REFUSED = "contact_change_refused"
+    CONTACT_CHANGED = "contact_changed"
 
 
 @attrs.frozen

@@ -51,6 +51,9 @@ class Template(enum.StrEnum):
     OTP = "otp"
     SIGNUP_NOTICE = "signup_notice"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a name, not a secret
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a name, not a secret
+    EMAIL_CHANGED = "email_changed"
+    PHONE_CHANGED = "phone_changed"
 
 
 @attrs.frozen

@@ -42,6 +42,13 @@ class InvalidCode(DomainError):
     code = "invalid-code"
 
 
+class NoLiveCode(InvalidCode):
+    """The code is wrong, expired or already used."""
+
+    # The same answer as any wrong code; only the service knows no code was waiting, so a
+    # guess at a destination with nothing live never counts toward anyone's lockout.
+
+
 class CodeAttemptsExhausted(DomainError):
     """Too many wrong codes; wait for the code to expire and request a new one."""
 

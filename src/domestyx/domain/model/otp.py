@@ -30,10 +30,23 @@ class Purpose(enum.StrEnum):
     VERIFY_EMAIL = "verify_email"
     VERIFY_PHONE = "verify_phone"
     LOGIN = "login"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose name, not a secret
+    CHANGE_EMAIL = "change_email"
+    CHANGE_PHONE = "change_phone"
+
+    @property
+    def via_otp_routes(self) -> bool:
+        """Only these are redeemed by otp/verify; the others by their own flow's route."""
+        return self in (Purpose.VERIFY_EMAIL, Purpose.VERIFY_PHONE, Purpose.LOGIN)
 
     def check_channel(self, channel: Channel) -> None:
         """Contact proofs must travel over the contact they prove."""
-        required = {Purpose.VERIFY_EMAIL: Channel.EMAIL, Purpose.VERIFY_PHONE: Channel.SMS}
+        required = {
+            Purpose.VERIFY_EMAIL: Channel.EMAIL,
+            Purpose.VERIFY_PHONE: Channel.SMS,
+            Purpose.CHANGE_EMAIL: Channel.EMAIL,
+            Purpose.CHANGE_PHONE: Channel.SMS,
+        }
         if self in required and channel is not required[self]:
             raise InvalidInput(f"{self} codes are sent by {required[self]}", field="channel")
 

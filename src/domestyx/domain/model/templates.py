@@ -12,6 +12,40 @@ _PURPOSE_TEXT = {
     "verify_email": "confirm your email address",
     "verify_phone": "confirm your phone number",
     "login": "sign in",
+    "reset_password": "reset your password",
+    "change_email": "make this your account's email address",
+    "change_phone": "make this your account's phone number",
+}
+# Notices carry no secret: (subject, text) with {product} filled in.
+_NOTICES = {
+    Template.SIGNUP_NOTICE: (
+        "Someone tried to sign up to {product} with your details",
+        "Someone tried to create a {product} account with your email address or phone number, "
+        "which already belong to your account. If it was you, sign in instead. If not, you can "
+        "ignore this email; your account is unchanged.\n",
+    ),
+    Template.PASSWORD_CHANGED: (
+        "Your {product} password was changed",
+        "The password of your {product} account was just changed and your other sessions were "
+        "signed out. If this was not you, reset your password now.\n",
+    ),
+    Template.PASSWORD_RESET: (
+        "Your {product} password was reset",
+        "The password of your {product} account was just reset with a code sent to one of your "
+        "contacts, and every session was signed out. If this was not you, reset it again now "
+        "and contact support.\n",
+    ),
+    Template.EMAIL_CHANGED: (
+        "Your {product} email address was changed",
+        "The email address of your {product} account was just changed; this address no longer "
+        "signs in, and your other sessions were signed out. If this was not you, contact "
+        "support now.\n",
+    ),
+    Template.PHONE_CHANGED: (
+        "Your {product} phone number was changed",
+        "The phone number of your {product} account was just changed and your other sessions "
+        "were signed out. If this was not you, reset your password and contact support now.\n",
+    ),
 }
 
 
@@ -56,19 +90,7 @@ class MessageTemplates:
 
     def notice_email(self, to: str, template: Template) -> EmailMessage:
         """Account notices that carry no secret."""
-        if template is Template.SIGNUP_NOTICE:
-            subject = f"Someone tried to sign up to {self.product} with your details"
-            text = (
-                f"Someone tried to create a {self.product} account with your email address or "
-                "phone number, which already belong to your account. If it was you, sign in "
-                "instead. If not, you can ignore this email; your account is unchanged.\n"
-            )
-        else:
-            subject = f"Your {self.product} password was changed"
-            text = (
-                f"The password of your {self.product} account was just changed and your other "
-                "sessions were signed out. If this was not you, reset your password now.\n"
-            )
+        subject, text = (part.format(product=self.product) for part in _NOTICES[template])
         body = f"<p>{html.escape(text.strip())}</p>"
         return EmailMessage(
             to=to, subject=subject, text=text, html=body, tags=(("category", template.value),)

@@ -12,7 +12,12 @@ from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.contacts import normalize_email, normalize_phone
 from domestyx.domain.model.delivery import Delivery, Template
-from domestyx.domain.model.errors import CodeAttemptsExhausted, InvalidCode, ResendTooSoon
+from domestyx.domain.model.errors import (
+    CodeAttemptsExhausted,
+    InvalidCode,
+    InvalidInput,
+    ResendTooSoon,
+)
 from domestyx.domain.model.jobs import Job
 from domestyx.domain.model.keys import CodeSealer, KeyedHasher
 from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
@@ -106,10 +111,20 @@ class CodeService:
             self.queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=delivery_id)
 
     def queue_code(
-        self, uow: UnitOfWork, account: Account, channel: Channel, purpose: Purpose
+        self,
+        uow: UnitOfWork,
+        account: Account,
+        channel: Channel,
+        purpose: Purpose,
+        *,
+        destination: str | None = None,
     ) -> str:
-        """Inside the caller's transaction: issue a code for a known account and queue it."""
-        destination = account.email if channel is Channel.EMAIL else account.phone
+        """Inside the caller's transaction: issue a code for a known account and queue it.
+
+        It goes to the account's own contact unless `destination` (a contact change) says.
+        """
+        if destination is None:
+            destination = account.email if channel is Channel.EMAIL else account.phone
         issued = self.otp.issue(OtpSlot(purpose, destination), account.id)
         delivery = Delivery(
             id=self.ids.new_id(),
@@ -160,6 +175,8 @@ class CodeService:
         self, channel: Channel, destination: str, purpose: Purpose, code: str, ctx: ClientContext
     ) -> VerifyResult:
         """Check a code; failures count toward the per-code cap and the account lockout."""
+        if not purpose.via_otp_routes:  # reset and change codes are redeemed by their own flows
+            raise InvalidInput(f"{purpose} codes are not verified here", field="purpose")
         purpose.check_channel(channel)
         destination = normalize_destination(channel, destination)
         self.guard.limit({"otp_verify": {}}, ctx)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.model.errors import CodeAttemptsExhausted, InvalidCode, ResendTooSoon
+from domestyx.domain.model.errors import (
+    CodeAttemptsExhausted,
+    InvalidCode,
+    NoLiveCode,
+    ResendTooSoon,
+)
 from domestyx.domain.model.keys import KeyedHasher
 from domestyx.domain.model.otp import AttemptStatus, IssuedCode, IssueStatus, OtpPolicy, OtpSlot
 
@@ -51,8 +57,14 @@ class OtpService:
             raise CodeAttemptsExhausted(retry_after=outcome.retry_after)
         return IssuedCode(code=code, expires_at=now + self.policy.valid_for)
 
-    def verify(self, slot: OtpSlot, code: str) -> str | None:
-        """Return the account bound to the code, consuming it; raise on any failure."""
+    def verify(
+        self, slot: OtpSlot, code: str, *, before_use: Callable[[str | None], None] | None = None
+    ) -> str | None:
+        """Return the account bound to the code, consuming it; raise on any failure.
+
+        `before_use` sees the bound account once the code matched; if it raises, the code
+        is not consumed (so a refusal it makes never costs the person their code).
+        """
         if not (len(code) == self.policy.digits and code.isascii() and code.isdigit()):
             raise InvalidCode
         key = slot.key(self.hasher)
@@ -62,9 +74,11 @@ class OtpService:
         if attempt.status is AttemptStatus.LOCKED:
             raise CodeAttemptsExhausted(retry_after=attempt.retry_after)
         if attempt.status is AttemptStatus.MISSING:
-            raise InvalidCode
+            raise NoLiveCode
         if not self.hasher.matches(attempt.code_hash, slot.purpose, slot.destination, code):
             raise InvalidCode
+        if before_use is not None:
+            before_use(attempt.account_id)
         # Single use: of two concurrent correct guesses only the one that deletes the code wins.
         if not self.store.consume(key, attempt.code_hash):
             raise InvalidCode

@@ -20,10 +20,12 @@ from domestyx.entrypoints.http.content_type import require_declared_type
 from domestyx.entrypoints.http.middleware import EdgeMiddleware
 from domestyx.entrypoints.http.problems import EXCEPTION_HANDLERS
 from domestyx.entrypoints.http.routes.auth import AuthController
+from domestyx.entrypoints.http.routes.contacts import ContactController
 from domestyx.entrypoints.http.routes.dev import DevOutboxController, LocalFilesController
 from domestyx.entrypoints.http.routes.documents import DocumentsController
 from domestyx.entrypoints.http.routes.keys import KeysController
 from domestyx.entrypoints.http.routes.me import MeController
+from domestyx.entrypoints.http.routes.recovery import PasswordController
 from domestyx.entrypoints.http.routes.review import AdminController, VerificationController
 from domestyx.entrypoints.http.routes.system import SystemController
 from domestyx.entrypoints.http.routes.web import web_handlers
@@ -42,7 +44,9 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
         SystemController,
         KeysController,
         AuthController,
+        PasswordController,
         MeController,
+        ContactController,
         DocumentsController,
         VerificationController,
         AdminController,

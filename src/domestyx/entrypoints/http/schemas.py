@@ -248,3 +248,40 @@ class JwksOut(msgspec.Struct):
     def of(cls, document: dict[str, Any]) -> JwksOut:
         """Typed from the signer's JWKS document."""
         return cls(keys=[msgspec.convert(key, JwkOut) for key in document["keys"]])
+
+
+class PasswordForgotIn(Strict):
+    """POST /auth/password/forgot."""
+
+    channel: ChannelName
+    destination: Destination
+    turnstile_token: Token = ""
+
+
+class PasswordResetIn(Strict):
+    """POST /auth/password/reset."""
+
+    channel: ChannelName
+    destination: Destination
+    code: Annotated[str, Meta(min_length=1, max_length=16)]
+    new_password: Password
+
+
+class EmailChangeIn(Strict):
+    """POST /me/email."""
+
+    new_email: Email
+    password: Password
+
+
+class PhoneChangeIn(Strict):
+    """POST /me/phone."""
+
+    new_phone: Phone
+    password: Password
+
+
+class CodeIn(Strict):
+    """POST /me/email/verify and /me/phone/verify."""
+
+    code: Annotated[str, Meta(min_length=1, max_length=16)]

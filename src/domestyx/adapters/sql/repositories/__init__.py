@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domestyx.adapters.sql.repositories.accounts import SqlAccountRepository, _account_values
 from domestyx.adapters.sql.repositories.audit import SqlAuditLog
+from domestyx.adapters.sql.repositories.contact_changes import SqlContactChangeRepository
 from domestyx.adapters.sql.repositories.deliveries import SqlDeliveryRepository
 from domestyx.adapters.sql.repositories.documents import SqlDocumentRepository, _document_values
 from domestyx.adapters.sql.repositories.sessions import SqlSessionRepository
@@ -13,6 +14,7 @@ from domestyx.adapters.sql.repositories.verifications import SqlVerificationRepo
 __all__ = [
     "SqlAccountRepository",
     "SqlAuditLog",
+    "SqlContactChangeRepository",
     "SqlDeliveryRepository",
     "SqlDocumentRepository",
     "SqlSessionRepository",

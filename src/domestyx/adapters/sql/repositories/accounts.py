@@ -80,8 +80,12 @@ class SqlAccountRepository:
         return _account(row._mapping) if row else None
 
     def save(self, account: Account) -> None:
-        """Write every column back."""
+        """Write every column back; a contact another account holds becomes Conflict."""
         values = _account_values(account)
-        self._conn.execute(
-            update(t.accounts).where(t.accounts.c.id == values.pop("id")).values(values)
-        )
+        try:
+            with self._conn.begin_nested():
+                self._conn.execute(
+                    update(t.accounts).where(t.accounts.c.id == values.pop("id")).values(values)
+                )
+        except IntegrityError as exc:
+            raise Conflict("email or phone already registered") from exc

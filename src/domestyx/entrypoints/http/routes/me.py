@@ -9,10 +9,27 @@ from litestar.di import Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from domestyx.domain.model.accounts import Account
 from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
 from domestyx.entrypoints.http.schemas import AcceptedOut, MeOut, PasswordChangeIn, SessionOut
 
 Req = Request[Any, Any, Any]
+
+
+def me_out(account: Account) -> MeOut:
+    """The wire shape of the caller's account."""
+    return MeOut(
+        id=account.id,
+        email=account.email,
+        phone=account.phone,
+        role=account.role.value,
+        status=account.status.value,
+        email_verified=account.email_verified,
+        phone_verified=account.phone_verified,
+        identity_status=account.identity_status.value,
+        identity_verified=account.identity_verified,
+        created_at=account.created_at,
+    )
 
 
 class MeController(Controller):
@@ -25,19 +42,7 @@ class MeController(Controller):
     @get("/", sync_to_thread=True)
     def me(self, request: Req, caller: Caller) -> MeOut:
         """The account, its verification flags and identity status."""
-        account = services_of(request).accounts.me(caller)
-        return MeOut(
-            id=account.id,
-            email=account.email,
-            phone=account.phone,
-            role=account.role.value,
-            status=account.status.value,
-            email_verified=account.email_verified,
-            phone_verified=account.phone_verified,
-            identity_status=account.identity_status.value,
-            identity_verified=account.identity_verified,
-            created_at=account.created_at,
-        )
+        return me_out(services_of(request).accounts.me(caller))
 
     @get("/sessions", sync_to_thread=True)
     def sessions(self, request: Req, caller: Caller) -> list[SessionOut]:
