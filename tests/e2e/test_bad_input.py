@@ -47,6 +47,21 @@ VALID = {
     "/api/v1/auth/logout": {"refresh_token": "rt_x", "all": False},
     "/api/v1/me/password": {"current_password": "x" * 12, "new_password": "y" * 12},
     "/api/v1/admin/verifications/abc/decision": {"decision": "approve"},
+    "/api/v1/auth/password/forgot": {
+        "channel": "email",
+        "destination": "a@example.com",
+        "turnstile_token": "t",
+    },
+    "/api/v1/auth/password/reset": {
+        "channel": "email",
+        "destination": "a@example.com",
+        "code": "123456",
+        "new_password": "y" * 12,
+    },
+    "/api/v1/me/email": {"new_email": "b@example.com", "password": "x" * 12},
+    "/api/v1/me/phone": {"new_phone": "+447700900556", "password": "x" * 12},
+    "/api/v1/me/email/verify": {"code": "123456"},
+    "/api/v1/me/phone/verify": {"code": "123456"},
 }
 WRONG_TYPES = {
     "/api/v1/auth/register": {"email": 42},
@@ -57,6 +72,12 @@ WRONG_TYPES = {
     "/api/v1/auth/logout": {"all": "yes"},
     "/api/v1/me/password": {"new_password": {"a": 1}},
     "/api/v1/admin/verifications/abc/decision": {"decision": "maybe"},
+    "/api/v1/auth/password/forgot": {"channel": "pigeon"},
+    "/api/v1/auth/password/reset": {"new_password": 12345678},
+    "/api/v1/me/email": {"new_email": ["b@example.com"]},
+    "/api/v1/me/phone": {"new_phone": 447700900556},
+    "/api/v1/me/email/verify": {"code": 123456},
+    "/api/v1/me/phone/verify": {"code": None},
 }
 
 
@@ -163,3 +184,59 @@ def test_upload_without_the_file_part(client: Any) -> None:
     only_kind = {"kind": (None, "passport")}  # multipart, but without the file part
     response = client.post("/api/v1/documents", files=only_kind, headers=client.auth_headers)
     assert_problem_400(response)
+
+
+def assert_problem_4xx(response: Any, status: int, slug: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["type"].endswith("/" + slug)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "slug"),
+    [
+        ("/api/v1/auth/otp/send", {"purpose": "reset_password"}, 400, "invalid-request"),
+        ("/api/v1/auth/otp/verify", {"purpose": "reset_password"}, 400, "invalid-request"),
+        ("/api/v1/auth/otp/verify", {"purpose": "change_email"}, 400, "invalid-request"),
+        ("/api/v1/auth/password/forgot", {"channel": "fax"}, 400, "invalid-request"),
+        (
+            "/api/v1/auth/password/forgot",
+            {"channel": "sms", "turnstile_token": "XXXX.DUMMY.TOKEN.XXXX"},
+            422,
+            "invalid-input",
+        ),
+        ("/api/v1/auth/password/reset", {"channel": "sms"}, 422, "invalid-input"),
+        ("/api/v1/auth/password/reset", {"code": "12345a"}, 400, "invalid-code"),
+        ("/api/v1/auth/password/reset", {"new_password": "short"}, 422, "weak-password"),
+        ("/api/v1/me/email", {"new_email": "not an address"}, 422, "invalid-input"),
+        ("/api/v1/me/phone", {"new_phone": "+999 not a phone"}, 422, "invalid-input"),
+        ("/api/v1/me/email/verify", {"code": "000000"}, 400, "invalid-code"),
+        ("/api/v1/me/phone/verify", {"code": "١٢٣٤٥٦"}, 400, "invalid-code"),
+    ],
+    ids=[
+        "send-reset-purpose",
+        "verify-reset-purpose",
+        "verify-change-purpose",
+        "forgot-unknown-channel",
+        "forgot-email-as-sms",
+        "reset-email-as-sms",
+        "reset-non-digit-code",
+        "reset-weak-password",
+        "change-bad-email",
+        "change-bad-phone",
+        "verify-nothing-pending",
+        "verify-arabic-digits",
+    ],
+)
+def test_wrong_channel_purpose_or_value_on_the_flows(
+    client: Any, path: str, body: dict[str, Any], status: int, slug: str
+) -> None:
+    base = VALID.get(path) or VALID["/api/v1/auth/otp/send"]
+    response = client.post(path, json={**base, **body}, headers=client.auth_headers)
+    assert_problem_4xx(response, status, slug)
+
+
+def test_the_flows_need_a_session(client: Any) -> None:
+    for path in ("/api/v1/me/email", "/api/v1/me/phone", "/api/v1/me/email/verify"):
+        response = client.post(path, json=VALID[path])
+        assert_problem_4xx(response, 401, "unauthenticated")
