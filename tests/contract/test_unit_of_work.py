@@ -16,6 +16,7 @@ from domestyx.adapters.sql.engine import create_database_engine
 from domestyx.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domestyx.domain.model.accounts import Account, AccountStatus, Role
 from domestyx.domain.model.audit import AuditEvent, AuditEventType
+from domestyx.domain.model.contact_changes import ContactChange
 from domestyx.domain.model.delivery import Delivery, DeliveryStatus, Template
 from domestyx.domain.model.documents import Document, DocumentKind, DocumentStatus
 from domestyx.domain.model.errors import Conflict, NestedUnitOfWork
@@ -106,6 +107,18 @@ class TestAccounts:
         with uow() as tx:
             saved = tx.accounts.get(account().id)
             assert saved is not None and saved.status is AccountStatus.ACTIVE
+
+    def test_saving_another_accounts_contact_is_a_conflict(self, uow: UnitOfWorkFactory) -> None:
+        add(uow, account(1), account(2))
+        with uow() as tx:
+            second = tx.accounts.get(account(2).id, for_update=True)
+            assert second is not None
+            second.email = account(1).email
+            with pytest.raises(Conflict):
+                tx.accounts.save(second)
+            tx.commit()
+        with uow() as tx:
+            assert tx.accounts.get(account(2).id) == account(2)
 
     def test_leaving_without_commit_rolls_back(self, uow: UnitOfWorkFactory) -> None:
         with uow() as tx:
@@ -348,6 +361,29 @@ class TestOutboxDocumentsReviewAudit:
         with uow() as tx:
             assert list(tx.audit.for_account(account().id)) == list(reversed(events))
         assert not hasattr(type(tx.audit), "delete") and not hasattr(type(tx.audit), "update")
+
+
+def test_contact_changes_replace_per_channel_and_discard(uow: UnitOfWorkFactory) -> None:
+    add(uow, account(1))
+    owner = account(1).id
+    first = ContactChange(owner, Channel.EMAIL, "a@example.com", NOW, NOW + timedelta(minutes=10))
+    with uow() as tx:
+        tx.contact_changes.put(first)
+        tx.contact_changes.put(attrs.evolve(first, new_value="b@example.com"))
+        tx.contact_changes.put(attrs.evolve(first, channel=Channel.SMS, new_value="+447700900777"))
+        tx.commit()
+    with uow() as tx:
+        email = tx.contact_changes.get(owner, Channel.EMAIL, for_update=True)
+        assert email == attrs.evolve(first, new_value="b@example.com")
+        tx.contact_changes.discard(owner, Channel.EMAIL)
+        tx.commit()
+    with uow() as tx:
+        assert tx.contact_changes.get(owner, Channel.EMAIL) is None
+        assert tx.contact_changes.get(owner, Channel.SMS) is not None
+        tx.contact_changes.discard(owner)
+        tx.commit()
+    with uow() as tx:
+        assert tx.contact_changes.get(owner, Channel.SMS) is None
 
 
 def test_concurrent_locked_updates_do_not_lose_writes(
