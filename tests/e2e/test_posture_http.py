@@ -183,3 +183,13 @@ def test_an_upload_slower_than_the_minimum_rate_gets_408(served: Served) -> None
 
 def test_slow_clients_sent_nothing_to_sentry(served: Served) -> None:
     assert no_events(served.sentry) == []
+
+
+def test_ready_tells_the_public_only_ok_or_failing(http: httpx.Client) -> None:
+    public = http.get("/health/ready")
+    assert public.status_code == 200 and set(public.json()) == {"status", "checks"}
+    assert {name: set(check) for name, check in public.json()["checks"].items()} == {
+        name: {"status"} for name in ("database", "redis", "storage", "broker")
+    }
+    detailed = http.get("/health/ready", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"})
+    assert all("detail" in check for check in detailed.json()["checks"].values())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
+import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -72,6 +75,47 @@ def run_checks(
         except Exception as exc:  # noqa: BLE001 - every probe failure is reported, none escapes
             results[name] = {"status": "failing", "detail": _describe(exc, verbose=verbose)}
     return results
+
+
+class ReadinessProbe:
+    """The checks, run at most once per `ttl_s`: a flood of callers costs one probe each."""
+
+    def __init__(
+        self,
+        checks: Mapping[str, HealthCheck],
+        *,
+        ttl_s: float = 1.0,
+        timeout_s: float = 1.5,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._checks = checks
+        self._ttl_s = ttl_s
+        self._timeout_s = timeout_s
+        self._now = now
+        self._lock = threading.Lock()  # callers during a run wait for it rather than start one
+        self._ran_at = -math.inf
+        self._results: dict[str, dict[str, Any]] = {}
+
+    def results(self) -> dict[str, dict[str, Any]]:
+        """Every check's status, detail and latency (fresh within `ttl_s`)."""
+        with self._lock:
+            if self._now() - self._ran_at >= self._ttl_s:
+                self._results = run_checks(self._checks, self._timeout_s, verbose=True)
+                self._ran_at = self._now()
+            return self._results
+
+
+def public_view(results: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    """Only ok/failing per dependency: no hosts, errors or timings for anonymous callers."""
+    return {name: {"status": str(result["status"])} for name, result in results.items()}
+
+
+def may_see_details(token: str | None, authorization: str) -> bool:
+    """Whether `Authorization: Bearer <HEALTH_DETAIL_TOKEN>` was sent (constant-time compare)."""
+    scheme, _, given = authorization.partition(" ")
+    if not token or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _timed(check: HealthCheck) -> tuple[str, float]:

@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from domestyx import __version__
+from domestyx.entrypoints.health import ReadinessProbe
 from domestyx.entrypoints.http.body_guard import BodyGuard, BodyLimits
 from domestyx.entrypoints.http.client_ip import parse_networks
 from domestyx.entrypoints.http.content_type import require_declared_type
@@ -85,6 +86,7 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
         state=State(
             {
                 "services": services,
+                "readiness": ReadinessProbe(services.health),
                 "unhandled_reporter": None if settings.sentry_dsn_backend else services.reporter,
             }
         ),

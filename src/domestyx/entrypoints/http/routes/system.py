@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
-from domestyx.entrypoints.health import run_checks
+from domestyx.entrypoints.health import ReadinessProbe, may_see_details, public_view
 from domestyx.entrypoints.http.deps import services_of
 from domestyx.entrypoints.http.schemas import ConfigOut, LiveOut
 
@@ -26,9 +26,13 @@ class SystemController(Controller):
 
     @get("/health/ready", sync_to_thread=True)
     def ready(self, request: Req) -> Response[dict[str, Any]]:
-        """Every dependency answers within its timeout: 200, otherwise 503 naming the failures."""
-        checks = run_checks(services_of(request).health)
+        """200 when every dependency answers, else 503; details only for HEALTH_DETAIL_TOKEN."""
+        probe: ReadinessProbe = request.app.state["readiness"]
+        checks = probe.results()
         healthy = all(check["status"] == "ok" for check in checks.values())
+        token = services_of(request).settings.health_detail_token
+        if not may_see_details(token, request.headers.get("authorization", "")):
+            checks = public_view(checks)
         body = {"status": "ok" if healthy else "unavailable", "checks": checks}
         return Response(body, status_code=HTTP_200_OK if healthy else HTTP_503_SERVICE_UNAVAILABLE)
 
