@@ -82,6 +82,11 @@ def harness(request: pytest.FixtureRequest, clock: ManualClock) -> Harness:
 
 
 def _parse(webhook: DeliveryWebhook, request: Request) -> list[DeliveryUpdate]:
+    """The updates, without their callback ids (compared on their own below)."""
+    return [attrs.evolve(u, event_id=None) for u in _parse_with_ids(webhook, request)]
+
+
+def _parse_with_ids(webhook: DeliveryWebhook, request: Request) -> list[DeliveryUpdate]:
     url, headers, body = request
     return webhook.parse(url=url, headers=headers, body=body)
 
@@ -95,6 +100,11 @@ class TestDeliveryWebhookContract:
     def test_signed_callback_is_read(self, harness: Harness) -> None:
         updates = _parse(harness.webhook, harness.delivered())
         assert updates == [DeliveryUpdate(harness.provider_id, DeliveryStatus.DELIVERED)]
+
+    def test_a_callback_carries_its_own_id_and_a_replay_the_same(self, harness: Harness) -> None:
+        request = harness.delivered()
+        first, again = (_parse_with_ids(harness.webhook, request) for _ in range(2))
+        assert first[0].event_id and first[0].event_id == again[0].event_id
 
     def test_unsigned_callback_is_refused(self, harness: Harness) -> None:
         url, _, body = harness.delivered()
@@ -127,6 +137,11 @@ class TestTwilioStatusWebhook:
     @pytest.mark.parametrize("status", ["accepted", "scheduled", "read", "canceled"])
     def test_other_statuses_change_nothing(self, status: str) -> None:
         assert _parse(TwilioStatusWebhook(AUTH_TOKEN), twilio_request(status)) == []
+
+    def test_the_replay_id_is_the_message_and_its_status(self) -> None:
+        webhook = TwilioStatusWebhook(AUTH_TOKEN)
+        ids = [_parse_with_ids(webhook, twilio_request(s))[0].event_id for s in ("sent", "failed")]
+        assert ids == [f"{SMS_SID}:sent", f"{SMS_SID}:failed"]
 
     def test_error_code_is_kept(self) -> None:
         updates = _parse(
@@ -177,6 +192,11 @@ class TestResendWebhook:
         assert updates == [
             DeliveryUpdate(EMAIL_ID, DeliveryStatus.BOUNCED, "bounced:Permanent:General")
         ]
+
+    def test_the_replay_id_is_the_svix_id(self, clock: ManualClock) -> None:
+        url, headers, body = resend_request(resend_event(), clock.now())
+        updates = ResendWebhook(SECRET, clock=clock.now).parse(url=url, headers=headers, body=body)
+        assert [u.event_id for u in updates] == [headers["svix-id"]]
 
     @pytest.mark.parametrize("kind", ["email.delivery_delayed", "email.opened", "contact.created"])
     def test_other_events_change_nothing(self, clock: ManualClock, kind: str) -> None:

@@ -1,10 +1,12 @@
 """Issue 13 over real sockets against `domestyx serve` with Sentry on (a local envelope stub).
 
-Malformed bodies are 400 problems and send no event; slow headers and slow bodies are cut.
+Malformed bodies are 400 problems and send no event; slow headers and slow bodies are cut;
+readiness is quiet without its token; a replayed webhook is acknowledged and changes nothing.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -16,11 +18,13 @@ import attrs
 import httpx
 import pytest
 
-from tests.stubs.resend_stub import new_signing_secret
+from tests.stubs.resend_stub import new_signing_secret, svix_headers
 from tests.stubs.sentry_stub import SentryStub
 from tests.stubs.twilio_stub import AUTH_TOKEN
+from tests.support.app import DUMMY_TOKEN, PASSWORD
 from tests.support.problems import assert_problem
 from tests.support.serve import app_server
+from tests.support.services import wait_until
 
 pytestmark = pytest.mark.e2e
 SVIX_SECRET = new_signing_secret()
@@ -193,3 +197,35 @@ def test_ready_tells_the_public_only_ok_or_failing(http: httpx.Client) -> None:
     }
     detailed = http.get("/health/ready", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"})
     assert all("detail" in check for check in detailed.json()["checks"].values())
+
+
+def _provider_id(served: Served, channel: str) -> str | None:
+    from sqlalchemy import create_engine, select
+
+    from domestyx.adapters.sql import tables as t
+
+    engine = create_engine(f"sqlite:///{served.var_dir / 'domestyx.db'}")
+    try:
+        with engine.connect() as conn:
+            query = select(t.deliveries.c.provider_id).where(t.deliveries.c.channel == channel)
+            ids = [row[0] for row in conn.execute(query) if row[0]]
+    finally:
+        engine.dispose()
+    return ids[-1] if ids else None
+
+
+def test_webhook_replays_are_acknowledged_and_change_nothing(
+    http: httpx.Client, served: Served
+) -> None:
+    body = {"email": "replay@example.com", "phone": "+447700900777", "password": PASSWORD,
+            "role": "worker", "turnstile_token": DUMMY_TOKEN}  # fmt: skip
+    assert http.post("/api/v1/auth/register", json=body).status_code == 202
+    assert wait_until(lambda: _provider_id(served, "email") is not None, timeout=15)
+    event = {"type": "email.delivered", "data": {"email_id": _provider_id(served, "email")}}
+    payload = json.dumps(event).encode()
+    headers = {**svix_headers(SVIX_SECRET, payload), "content-type": "application/json"}
+    answers = [http.post("/api/v1/webhooks/resend", content=payload, headers=headers) for _ in "ab"]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert [a.json()["applied"] for a in answers] == [1, 0]
+    assert answers[1].json()["replayed"] == 1
+    assert no_events(served.sentry) == []

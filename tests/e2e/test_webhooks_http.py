@@ -48,7 +48,8 @@ def test_signed_twilio_callback_marks_the_sms_delivered(world: Any) -> None:
         "https://api.domestyx.test" + TWILIO_PATH, sid=sid, status="delivered"
     )
     response = client.post(TWILIO_PATH, content=body, headers=headers)
-    assert response.status_code == 200 and response.json() == {"received": 1, "applied": 1}
+    assert response.status_code == 200
+    assert response.json() == {"received": 1, "applied": 1, "replayed": 0}
     assert sent(services, "sms")["status"] == DeliveryStatus.DELIVERED.value
 
 
@@ -123,3 +124,56 @@ def test_webhooks_of_an_unconfigured_provider_are_refused(tmp_path: Path) -> Non
     with http_client(services) as client:
         assert client.post(RESEND_PATH, content=b"{}").status_code == 401
         assert client.post(TWILIO_PATH, content=b"a=b").status_code == 401
+
+
+def audited_callbacks(services: Any) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from domestyx.adapters.sql import tables as t
+
+    query = select(t.audit_events).where(t.audit_events.c.event == "delivery_callback")
+    with services.engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def test_a_replayed_svix_event_is_acknowledged_and_changes_nothing(world: Any) -> None:
+    client, services = world
+    email_id = sent(services, "email")["provider_id"]
+    delivered = json.dumps({"type": "email.delivered", "data": {"email_id": email_id}}).encode()
+    headers = {**svix_headers(SECRET, delivered), "content-type": "application/json"}
+    first = client.post(RESEND_PATH, content=delivered, headers=headers)
+    assert first.json() == {"received": 1, "applied": 1, "replayed": 0}
+    for _ in range(3):
+        again = client.post(RESEND_PATH, content=delivered, headers=headers)
+        assert again.status_code == 200
+        assert again.json() == {"received": 1, "applied": 0, "replayed": 1}
+    audited = audited_callbacks(services)
+    assert len(audited) == 1 and audited[0]["details"]["event_id"] == headers["svix-id"]
+    assert audited[0]["outcome"] == "applied"
+
+
+def test_a_new_svix_id_is_no_replay(world: Any) -> None:
+    client, services = world
+    email_id = sent(services, "email")["provider_id"]
+    body = json.dumps({"type": "email.delivered", "data": {"email_id": email_id}}).encode()
+    for applied in (1, 0):  # the second is a new event (new id) with a stale status
+        headers = {**svix_headers(SECRET, body), "content-type": "application/json"}
+        response = client.post(RESEND_PATH, content=body, headers=headers)
+        assert response.json() == {"received": 1, "applied": applied, "replayed": 0}
+    assert [a["outcome"] for a in audited_callbacks(services)] == ["applied", "unchanged"]
+
+
+def test_a_replayed_twilio_callback_is_acknowledged_and_changes_nothing(world: Any) -> None:
+    client, services = world
+    sid = sent(services, "sms")["provider_id"]
+    url = "https://api.domestyx.test" + TWILIO_PATH
+    undelivered = status_callback(url, sid=sid, status="undelivered", error_code="30007")
+    assert client.post(TWILIO_PATH, content=undelivered[1], headers=undelivered[0]).json() == {
+        "received": 1, "applied": 1, "replayed": 0}  # fmt: skip
+    replay = client.post(TWILIO_PATH, content=undelivered[1], headers=undelivered[0])
+    assert replay.status_code == 200
+    assert replay.json() == {"received": 1, "applied": 0, "replayed": 1}
+    row = sent(services, "sms")
+    assert (row["status"], row["error_code"]) == ("undelivered", "twilio:30007")
+    audited = audited_callbacks(services)
+    assert [a["details"]["event_id"] for a in audited] == [f"{sid}:undelivered"]

@@ -12,6 +12,7 @@ from domestyx.adapters.dev.captcha import TestSecretCaptchaVerifier
 from domestyx.adapters.logging.monitoring import LoggingErrorReporter, LoggingHeartbeat
 from domestyx.adapters.memory.otp_store import InMemoryOtpStore
 from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter, InMemoryRateLimiter
+from domestyx.adapters.memory.replay_guard import InMemoryReplayGuard
 from domestyx.domain.model.keys import derive_key
 from domestyx.entrypoints.settings import Settings
 from domestyx.ports.captcha import CaptchaVerifier
@@ -19,6 +20,7 @@ from domestyx.ports.messaging import DeliveryWebhook, EmailSender, SmsSender
 from domestyx.ports.monitoring import ErrorReporter, Heartbeat
 from domestyx.ports.otp_store import OtpStore
 from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
+from domestyx.ports.replay_guard import ReplayGuard
 from domestyx.ports.storage import DocumentStorage
 
 
@@ -36,6 +38,7 @@ class Infrastructure:
     reporter: ErrorReporter
     heartbeat: Heartbeat
     webhooks: Mapping[str, DeliveryWebhook]
+    replays: ReplayGuard
     redis: Any = None
     outbox: Any = None
     local_files: Any = None
@@ -57,6 +60,7 @@ def build_infrastructure(settings: Settings) -> Infrastructure:
         reporter=_reporter(settings),
         heartbeat=_heartbeat(settings),
         webhooks=_webhooks(settings),
+        replays=_replays(redis_client),
         redis=redis_client,
         outbox=outbox,
         local_files=local_files,
@@ -72,6 +76,14 @@ def _counters(settings: Settings) -> tuple[Any, OtpStore, RateLimiter, FailureCo
 
     client = connect(settings.redis_url)
     return client, RedisOtpStore(client), RedisRateLimiter(client), RedisFailureCounter(client)
+
+
+def _replays(redis_client: Any) -> ReplayGuard:
+    if redis_client is None:
+        return InMemoryReplayGuard()
+    from domestyx.adapters.redis.replay_guard import RedisReplayGuard
+
+    return RedisReplayGuard(redis_client)
 
 
 def _messaging(settings: Settings) -> tuple[EmailSender, SmsSender, Any]:

@@ -20,6 +20,7 @@ from domestyx.domain.model.keys import CodeSealer, KeyedHasher, derive_key
 from domestyx.domain.model.templates import MessageTemplates
 from domestyx.domain.services.accounts import AccountService
 from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.callbacks import CallbackIntake
 from domestyx.domain.services.codes import CodeService
 from domestyx.domain.services.contact_change import ContactChangeService
 from domestyx.domain.services.delivery import DeliveryService
@@ -217,6 +218,7 @@ def _wire(
         heartbeat=infra.heartbeat,
         broker=broker,
         webhooks=infra.webhooks,
+        callbacks=CallbackIntake(uow=uow, replays=infra.replays, auditor=auditor, clock=clock),
         health=health_checks(settings, uow, infra, broker),
         outbox=infra.outbox,
         local_files=infra.local_files,

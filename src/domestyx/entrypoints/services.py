@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from domestyx.domain.services.accounts import AccountService
+from domestyx.domain.services.callbacks import CallbackIntake
 from domestyx.domain.services.codes import CodeService
 from domestyx.domain.services.contact_change import ContactChangeService
 from domestyx.domain.services.delivery import DeliveryService
@@ -50,6 +51,7 @@ class Services:
     heartbeat: Heartbeat
     broker: Any
     webhooks: Mapping[str, DeliveryWebhook]
+    callbacks: CallbackIntake
     health: Mapping[str, HealthCheck]
     outbox: Any = None
     local_files: Any = None

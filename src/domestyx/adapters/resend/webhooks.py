@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
+
 from domestyx.domain.model.delivery import DeliveryStatus, DeliveryUpdate
 from domestyx.domain.model.errors import InvalidSignature
 
@@ -44,14 +46,15 @@ class ResendWebhook:
 
     def parse(self, *, url: str, headers: Mapping[str, str], body: bytes) -> list[DeliveryUpdate]:
         """The event's update, if it is one we track; the URL is not part of Svix's signature."""
-        self._verify({k.lower(): v for k, v in headers.items()}, body)
+        msg_id = self._verify({k.lower(): v for k, v in headers.items()}, body)
         try:
             event = json.loads(body)
         except ValueError:
             return []  # authentic but unreadable: nothing to apply, and a retry won't fix it
-        return _updates(event)
+        return [attrs.evolve(update, event_id=msg_id) for update in _updates(event)]
 
-    def _verify(self, headers: Mapping[str, str], body: bytes) -> None:
+    def _verify(self, headers: Mapping[str, str], body: bytes) -> str:
+        """The svix-id of an authentic, fresh callback (the signature covers it)."""
         msg_id = headers.get("svix-id", "")
         stamp = headers.get("svix-timestamp", "")
         signatures = headers.get("svix-signature", "")
@@ -65,7 +68,7 @@ class ResendWebhook:
         for candidate in signatures.split():
             version, _, value = candidate.partition(",")
             if version == "v1" and hmac.compare_digest(expected, value.encode()):
-                return
+                return msg_id
         raise InvalidSignature("no svix-signature matches")
 
 

@@ -47,11 +47,17 @@ class TwilioStatusWebhook:
         if not (self._has_token and signature and self._validator.validate(url, form, signature)):
             raise InvalidSignature("X-Twilio-Signature is missing or does not match")
         sid = _first(form, "MessageSid") or _first(form, "SmsSid")
-        status = _STATUSES.get(_first(form, "MessageStatus") or _first(form, "SmsStatus") or "")
+        raw_status = _first(form, "MessageStatus") or _first(form, "SmsStatus") or ""
+        status = _STATUSES.get(raw_status)
         if not sid or status is None:
             return []
         error = _first(form, "ErrorCode")
-        return [DeliveryUpdate(sid, status, f"twilio:{error}" if error else None)]
+        # Twilio gives a callback no id of its own: one message reaches one status once.
+        return [
+            DeliveryUpdate(
+                sid, status, f"twilio:{error}" if error else None, event_id=f"{sid}:{raw_status}"
+            )
+        ]
 
 
 def _first(form: _Form, name: str) -> str | None:

@@ -32,6 +32,7 @@ class AuditEventType(enum.StrEnum):
     SESSION_REVOKED = "session_revoked"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a name, not a secret
     DELIVERY_FAILED = "delivery_failed"
+    DELIVERY_CALLBACK = "delivery_callback"
     DOCUMENT_UPLOADED = "document_uploaded"
     DOCUMENT_VIEWED = "document_viewed"
     DOCUMENT_URL_ISSUED = "document_url_issued"

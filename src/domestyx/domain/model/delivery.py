@@ -181,3 +181,5 @@ class DeliveryUpdate:
     provider_id: str
     status: DeliveryStatus
     error_code: str | None = None
+    # The provider's id for this callback (Svix id; Twilio MessageSid+status); replays share it.
+    event_id: str | None = None

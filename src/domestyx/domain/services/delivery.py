@@ -135,20 +135,6 @@ class DeliveryService:
         """Retries are exhausted: record it (the worker reports the dead letter once)."""
         self._fail(delivery_id, reason)
 
-    def record_status(
-        self, provider_id: str, status: DeliveryStatus, error_code: str | None
-    ) -> bool:
-        """Apply a provider callback; unknown ids and stale statuses change nothing."""
-        with self.uow() as uow:
-            delivery = uow.deliveries.by_provider_id(provider_id)
-            if delivery is None:
-                return False
-            changed = delivery.apply_provider_status(status, error_code, self.clock.now())
-            if changed:
-                uow.deliveries.save(delivery)
-                uow.commit()
-            return changed
-
     def requeue_stale(self, queue: TaskQueue, older_than: timedelta = timedelta(minutes=2)) -> int:
         """Re-enqueue messages whose first enqueue was lost (e.g. the broker blipped)."""
         with self.uow() as uow:

@@ -45,10 +45,9 @@ async def _handle(request: Req, provider: str, path: str) -> dict[str, int]:
     headers = dict(request.headers)
 
     def apply() -> dict[str, int]:
-        updates = hook.parse(url=url, headers=headers, body=body)
-        applied = sum(
-            services.delivery.record_status(u.provider_id, u.status, u.error_code) for u in updates
-        )
-        return {"received": len(updates), "applied": applied}
+        # A replay of a signed callback is acknowledged (200): a refusal would only make the
+        # provider retry it. It changes nothing and is not audited twice.
+        tally = services.callbacks.accept(provider, hook.parse(url=url, headers=headers, body=body))
+        return {"received": tally.received, "applied": tally.applied, "replayed": tally.replayed}
 
     return await sync_to_thread(apply)
