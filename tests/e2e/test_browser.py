@@ -208,6 +208,7 @@ def test_turnstile_renders_with_the_site_key_on_each_protected_form(
         ("login", "login"),
         ("verify-phone", "otp_send"),
         ("verify-email", "otp_send"),
+        ("forgot-password", "password_forgot"),
     ):
         page.goto(f"{stack.base}/#/{route}")
         marker = ready_widget(page, action).locator(WIDGET_SCOPE)
@@ -327,3 +328,70 @@ def test_reviewer_rejects_with_a_reason_and_the_worker_sees_it_and_deletes_a_doc
     expect(page.get_by_role("status").filter(has_text="was deleted")).to_be_visible()
     expect(page.locator("tr[data-document-id]")).to_have_count(1)
     shot(page, "09-rejected-and-deleted")
+
+
+def _newest_outbox_time(base: str) -> str:
+    """created_at of the newest dev-outbox entry, so later reads skip what came before."""
+    import httpx
+
+    entries = httpx.get(f"{base}/dev/outbox", headers={"Accept": "application/json"}).json()
+    return str(entries[0]["created_at"]) if entries else ""
+
+
+def test_forgot_password_then_change_email_and_phone(
+    stack: Stack, page: Page, csp_violations: list[str]
+) -> None:
+    email, phone = "di.recovers@example.com", "+447700900321"
+    new_password, new_email, new_phone = (
+        "a fresh pass phrase",
+        "di.new@example.com",
+        "+447700900322",
+    )
+    verified_account(stack.base, email, phone, PASSWORD)
+
+    page.goto(f"{stack.base}/#/login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    heading(page, "Reset your password")
+    page.get_by_label("Email address or phone number").fill(email)
+    ready_widget(page, "password_forgot")
+    before = _newest_outbox_time(stack.base)
+    page.get_by_role("button", name="Send me a reset code").click()
+    expect(page.get_by_role("status").filter(has_text="reset code is on its way")).to_be_visible()
+    page.get_by_label("6-digit code").fill(outbox_code(stack.base, email, after=before))
+    page.get_by_label("New password").fill(new_password)
+    shot(page, "10-forgot-password")
+    page.get_by_role("button", name="Reset password").click()
+    heading(page, "Sign in")
+    expect(page.get_by_role("status").first).to_contain_text("Your password was reset")
+    page.get_by_label("Email address or phone number").fill(email)
+    page.get_by_label("Password").fill(new_password)
+    ready_widget(page, "login")
+    page.get_by_role("button", name="Sign in").click()
+    heading(page, "My documents")
+
+    for route, label, value in (
+        ("change-email", "New email address", new_email),
+        ("change-phone", "New mobile phone number", new_phone),
+    ):
+        page.goto(f"{stack.base}/#/{route}")
+        page.get_by_label(label).fill(value)
+        page.get_by_label("Current password").fill(new_password)
+        before = _newest_outbox_time(stack.base)
+        page.get_by_role("button", name="Send a code to it").click()
+        expect(
+            page.get_by_role("status").filter(has_text="Nothing has changed yet")
+        ).to_be_visible()
+        page.get_by_label("6-digit code").fill(outbox_code(stack.base, value, after=before))
+        page.get_by_role("button", name="Confirm the change").click()
+        expect(page.get_by_role("status").filter(has_text="Changed.")).to_be_visible()
+        expect(page.locator("[data-current-contact]")).to_have_text(value)
+        shot(page, f"11-{route}")
+
+    page.get_by_role("button", name="Sign out").click()
+    heading(page, "Sign in")
+    page.get_by_label("Email address or phone number").fill(new_phone)
+    page.get_by_label("Password").fill(new_password)
+    ready_widget(page, "login")
+    page.get_by_role("button", name="Sign in").click()
+    heading(page, "My documents")
+    assert csp_violations == []

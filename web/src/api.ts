@@ -15,6 +15,7 @@ export interface PublicConfig {
 export type Role = "worker" | "employer" | "reviewer" | "admin";
 export type Channel = "email" | "sms";
 export type Purpose = "verify_email" | "verify_phone";
+export type ContactKind = "email" | "phone";
 
 export interface Me {
   id: string;
@@ -87,6 +88,29 @@ export class Api {
       json: { ...who, password, turnstile_token: turnstileToken },
     });
     this.session.store(pair);
+  }
+
+  forgotPassword(channel: Channel, destination: string, turnstileToken: string): Promise<unknown> {
+    return send("/api/v1/auth/password/forgot", {
+      json: { channel, destination, turnstile_token: turnstileToken },
+    });
+  }
+
+  resetPassword(channel: Channel, destination: string, code: string, newPassword: string): Promise<void> {
+    return send("/api/v1/auth/password/reset", {
+      json: { channel, destination, code, new_password: newPassword },
+    });
+  }
+
+  /** Ask for a code at a new email address or phone number; nothing changes yet. */
+  changeContact(kind: ContactKind, value: string, password: string): Promise<unknown> {
+    const field = kind === "email" ? "new_email" : "new_phone";
+    return this.authed(`/api/v1/me/${kind}`, { json: { [field]: value, password } });
+  }
+
+  /** Prove the new contact with its code; the change applies and the account comes back. */
+  verifyContact(kind: ContactKind, code: string): Promise<Me> {
+    return this.authed(`/api/v1/me/${kind}/verify`, { json: { code } });
   }
 
   me(): Promise<Me> {

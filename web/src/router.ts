@@ -3,7 +3,9 @@
 import type { Context, Page, PageView } from "./context";
 import { button, h, heading, replaceChildren } from "./dom";
 import { errorBox, showError } from "./forms";
+import { changeEmailPage, changePhonePage } from "./pages/changeContact";
 import { documentsPage } from "./pages/documents";
+import { forgotPasswordPage } from "./pages/forgotPassword";
 import { homeRoute, loginPage } from "./pages/login";
 import { registerPage } from "./pages/register";
 import { reviewPage } from "./pages/review";
@@ -18,7 +20,10 @@ const ROUTES: Record<string, { page: Page; access: Access; nav?: string }> = {
   "/verify-email": { page: verifyEmailPage, access: "public", nav: "Confirm email" },
   "/verify-phone": { page: verifyPhonePage, access: "public", nav: "Confirm phone" },
   "/login": { page: loginPage, access: "public", nav: "Sign in" },
+  "/forgot-password": { page: forgotPasswordPage, access: "public", nav: "Forgot password" },
   "/documents": { page: documentsPage, access: "member", nav: "My documents" },
+  "/change-email": { page: changeEmailPage, access: "member", nav: "Change email" },
+  "/change-phone": { page: changePhonePage, access: "member", nav: "Change phone" },
   "/review": { page: reviewPage, access: "staff", nav: "Review queue" },
 };
 

@@ -3,7 +3,7 @@
 
 import { h } from "./dom";
 
-export type TurnstileAction = "register" | "login" | "otp_send";
+export type TurnstileAction = "register" | "login" | "otp_send" | "password_forgot";
 
 interface RenderOptions {
   sitekey: string;

@@ -56,7 +56,8 @@ export function loginPage(ctx: Context): PageView {
     h(
       "p",
       {},
-      "New here? ",
+      h("a", { href: "#/forgot-password" }, "Forgot your password?"),
+      " New here? ",
       h("a", { href: "#/register" }, "Create an account"),
       ". Registered but not confirmed yet? ",
       h("a", { href: "#/verify-email" }, "Confirm your email"),
