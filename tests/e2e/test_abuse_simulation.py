@@ -331,3 +331,81 @@ def test_e_code_entry_needs_no_captcha(api: Any, stack: Stack, worker: WorkerPro
     response = api.post("/api/v1/auth/otp/verify", json={**verify, "code": code})
     assert response.status_code == 200, response.text
     assert len(stack.turnstile.requests) == asked
+
+
+def _forgot(client: Any, stack: Stack, channel: str, to: str, *, ip: str) -> Any:
+    body = {
+        "channel": channel,
+        "destination": to,
+        "turnstile_token": stack.turnstile.issue("password_forgot"),
+    }
+    return client.post("/api/v1/auth/password/forgot", ip=ip, json=body)
+
+
+def _proven_member(client: Any, stack: Stack, services: Any, email: str, phone: str) -> None:
+    """Register over HTTP and prove both contacts, as the owner would."""
+    register(client, stack, email, phone, ip=SETUP_IP)
+    code = email_code(stack, email)
+    assert verify_code(client, "email", email, "verify_email", code, ip=SETUP_IP).status_code == 200
+    assert send_code(client, stack, "sms", phone, "verify_phone", ip=SETUP_IP).status_code == 202
+    assert wait_until(lambda: any(m["to"] == phone for m in stack.twilio.sent()), timeout=15)
+    sms = next(m for m in stack.twilio.sent() if m["to"] == phone)["body"][:6]
+    assert verify_code(client, "sms", phone, "verify_phone", sms, ip=SETUP_IP).status_code == 200
+
+
+def test_f_recovery_and_change_sends_are_capped_like_other_sends(
+    stack: Stack, worker: WorkerProcess
+) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    with behind_proxy(stack, clock=clock) as (client, services):
+        _proven_member(client, stack, services, EMAIL, PHONE)
+        texted = len(stack.twilio.sent())
+        forgot: Counter[str] = Counter()
+        accepted_at: list[datetime] = []
+        for i in range(600):  # one every 30 s from 200 addresses: 5 simulated hours
+            clock.advance(30)
+            response = _forgot(client, stack, "sms", PHONE, ip=attacker_ip(i % 200))
+            forgot[slug(response)] += 1
+            if response.status_code == 202:
+                accepted_at.append(clock.now())
+        assert wait_until(lambda: all_settled(services, "sms"), timeout=30)
+        reset_sms = len(stack.twilio.sent()) - texted
+
+        # A signed-in attacker asks for change codes to one address, from rotating addresses.
+        login = {
+            "email": EMAIL,
+            "password": PASSWORD,
+            "turnstile_token": stack.turnstile.issue("login"),
+        }
+        tokens = client.post("/api/v1/auth/login", ip=SETUP_IP, json=login).json()
+        auth = {"X-Forwarded-For": "", "Authorization": f"Bearer {tokens['access_token']}"}
+        target, change = "inbox@example.net", Counter[str]()
+        for i in range(80):  # one every 10 s: 13 simulated minutes, inside the token's life
+            clock.advance(10)
+            auth["X-Forwarded-For"] = attacker_ip(300 + i)
+            body = {"new_email": target, "password": PASSWORD}
+            change[slug(client.http.post("/api/v1/me/email", json=body, headers=auth))] += 1
+        assert wait_until(lambda: all_settled(services, "email"), timeout=30)
+
+    caps = {
+        limit.window: limit.count
+        for limit in services.guard.policy.limits["otp_send"]
+        if limit.scope is Scope.DESTINATION
+    }
+    account_cap = next(
+        limit.count
+        for limit in services.guard.policy.limits["contact_change"]
+        if limit.scope is Scope.ACCOUNT
+    )
+    change_mail = len([e for e in stack.resend.emails if e.params["to"] in (target, [target])])
+    print(
+        f"\n[abuse f] 600 password/forgot by SMS to one number from 200 IPs: {reset_sms} SMS "
+        f"reached the Twilio stub; answers {dict(forgot)}. 80 email-change requests to one "
+        f"address: {change_mail} emails reached the Resend stub; answers {dict(change)}"
+    )
+    assert reset_sms == forgot["202"] <= caps[timedelta(hours=24)]
+    assert _hourly_peak(accepted_at) <= caps[timedelta(hours=1)]
+    assert set(forgot) == {"202", "resend-too-soon", "rate-limited"}
+    assert 1 <= change_mail == change["202"] <= min(caps.values())
+    assert change["202"] + change["resend-too-soon"] <= account_cap
+    assert change["rate-limited"] >= 80 - account_cap

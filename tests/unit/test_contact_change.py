@@ -180,3 +180,30 @@ def test_a_failure_while_applying_leaves_nothing_half_done(world: FlowsWorld) ->
     world.db.down = False
     assert world.account_by_id(ann.id).email == EMAIL and world.live(other)
     assert world.events(AuditEventType.CONTACT_CHANGED) == []
+
+
+def test_change_and_reset_sms_spend_the_country_and_global_sms_caps() -> None:
+    from domestyx.domain.model.abuse import AbusePolicy
+    from domestyx.domain.model.errors import RateLimited, SmsBudgetExhausted
+
+    policy = AbusePolicy().with_overrides(
+        {
+            "otp_send_sms.global": "3/1h",
+            "otp_send_sms.prefix": "2/1h",
+            "contact_change.account": "50/1h",
+        }
+    )
+    world = FlowsWorld(policy=policy)
+    me = world.sign_in(world.proven(EMAIL, PHONE))
+    world.contact_change.request(me, Channel.SMS, "+447700900401", PASSWORD, OWNER)
+    world.recovery.forgot(Channel.SMS, PHONE, OWNER)
+    with pytest.raises(RateLimited) as country:  # the +44 hourly cap of 2
+        world.contact_change.request(me, Channel.SMS, "+447700900402", PASSWORD, OWNER)
+    assert "otp_send_sms.prefix" in country.value.policy
+    world.contact_change.request(me, Channel.SMS, "+14155550100", PASSWORD, OWNER)
+    with pytest.raises(SmsBudgetExhausted):  # the global breaker of 3
+        world.contact_change.request(me, Channel.SMS, "+14155550101", PASSWORD, OWNER)
+    with pytest.raises(SmsBudgetExhausted):
+        world.recovery.forgot(Channel.SMS, "+14155550102", OWNER)
+    texted = [d for d in world.db.state.deliveries.values() if d.channel is Channel.SMS]
+    assert len(texted) == 3  # the three under the caps; nothing after them
