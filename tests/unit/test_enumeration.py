@@ -1,4 +1,4 @@
-"""Register, login and otp/send answer alike whether or not the account exists (embedded app)."""
+"""Register, login, otp/send and password/forgot answer alike for known and unknown accounts."""
 
 from __future__ import annotations
 
@@ -91,11 +91,20 @@ def _send(client: TestClient[Any], known: bool, channel: str) -> Call:
     return call
 
 
+def _forgot(client: TestClient[Any], known: bool) -> Call:
+    def call(i: int) -> Any:
+        body = {"channel": "email", "destination": _email(i, known), "turnstile_token": DUMMY_TOKEN}
+        return client.post("/api/v1/auth/password/forgot", json=body)
+
+    return call
+
+
 ENDPOINTS: dict[str, Callable[[TestClient[Any], bool], Call]] = {
     "register": _register,
     "login": _login,
     "otp_send_email": lambda c, known: _send(c, known, "email"),
     "otp_send_sms": lambda c, known: _send(c, known, "sms"),
+    "password_forgot": _forgot,  # a proven email gets a reset code; a stranger's gets nothing
 }
 
 
