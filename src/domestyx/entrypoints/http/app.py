@@ -11,10 +11,10 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 
 from domestyx import __version__
 from domestyx.entrypoints.health import ReadinessProbe
+from domestyx.entrypoints.http.api_docs import SelfHostedSwaggerPlugin
 from domestyx.entrypoints.http.body_guard import BodyGuard, BodyLimits
 from domestyx.entrypoints.http.client_ip import parse_networks
 from domestyx.entrypoints.http.content_type import require_declared_type
@@ -78,7 +78,7 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
             title="DomestyX trust core",
             version=__version__,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[SelfHostedSwaggerPlugin()],
         ),
         cors_config=_cors(settings.cors_allowed_origins),
         allowed_hosts=_hosts(settings.allowed_hosts),

@@ -12,6 +12,7 @@ from typing import Any
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from domestyx.entrypoints.http.api_docs import DOCS_CSP
 from domestyx.entrypoints.http.client_ip import Network, client_ip
 from domestyx.entrypoints.http.context import reset_request_id, set_request_id
 
@@ -23,6 +24,14 @@ _API_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"cache-control", b"no-store"),
+]
+
+# The API reference page runs vendored Swagger UI: same-origin scripts only (api_docs.py).
+_DOCS_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", DOCS_CSP.encode()),
 ]
 
 
@@ -71,6 +80,8 @@ class EdgeMiddleware:
                 )
                 if path.startswith(("/api/", "/health", "/dev/", "/files/")):
                     extra += [h for h in _API_HEADERS if not _has(message, h[0])]
+                elif path.startswith("/schema"):
+                    extra += [h for h in _DOCS_HEADERS if not _has(message, h[0])]
                 if self.hsts:
                     extra.append(
                         (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
