@@ -71,19 +71,98 @@ def add(uow: UnitOfWorkFactory, *accounts: Account) -> None:
 
 class TestAccounts:
     def test_round_trip_keeps_every_field_and_microseconds(self, uow: UnitOfWorkFactory) -> None:
-        original = account(email_verified_at=NOW + timedelta(microseconds=1))
+        original = account(email_verified_at=NOW + timedelta(microseconds=1), phone_verified_at=NOW)
         add(uow, original)
         with uow() as tx:
             assert tx.accounts.get(original.id) == original
             assert tx.accounts.by_email(original.email) == original
             assert tx.accounts.by_phone(original.phone) == original
 
-    def test_taken_email_or_phone_is_a_conflict(self, uow: UnitOfWorkFactory) -> None:
-        add(uow, account(1))
+    def test_taken_email_or_owned_phone_is_a_conflict(self, uow: UnitOfWorkFactory) -> None:
+        add(uow, account(1, phone_verified_at=NOW))
         with uow() as tx, pytest.raises(Conflict):
             tx.accounts.add(account(2, email="user1@example.com"))
         with uow() as tx, pytest.raises(Conflict):
-            tx.accounts.add(account(3, phone="+447700900101"))
+            tx.accounts.add(account(3, phone="+447700900101", phone_verified_at=NOW))
+
+    def test_an_unproven_phone_is_a_claim_that_owns_nothing(self, uow: UnitOfWorkFactory) -> None:
+        squatter = account(1)
+        owner = account(2, phone=squatter.phone, created_at=NOW + timedelta(seconds=1))
+        add(uow, squatter, owner)
+        with uow() as tx:
+            assert tx.accounts.by_phone(squatter.phone) is None
+            claims = tx.accounts.phone_claims(squatter.phone)
+            assert [a.id for a in claims] == [owner.id, squatter.id]  # newest first
+            proven = tx.accounts.get(owner.id, for_update=True)
+            assert proven is not None
+            proven.verify_email(NOW)
+            proven.verify_phone(NOW)
+            tx.accounts.save(proven)
+            tx.commit()
+        with uow() as tx:
+            found = tx.accounts.by_phone(squatter.phone)
+            assert found is not None and found.id == owner.id
+            rival = tx.accounts.get(squatter.id, for_update=True)
+            assert rival is not None
+            rival.verify_email(NOW)
+            rival.verify_phone(NOW)
+            with pytest.raises(Conflict):
+                tx.accounts.save(rival)  # one owner per number, enforced by the store
+
+    def test_contacts_compare_exactly_never_folded(self, uow: UnitOfWorkFactory) -> None:
+        # MariaDB's utf8mb4_unicode_ci folds case and digit scripts; these columns must not.
+        add(uow, account(1, phone_verified_at=NOW))
+        folded_phone = "+44\u0667\u0667\u0660\u0660\u0669\u0660\u0660\u0661\u0660\u0661"
+        with uow() as tx:
+            assert tx.accounts.by_email("USER1@example.com") is None
+            assert tx.accounts.by_email("user1@examplé.com") is None
+            assert tx.accounts.by_phone(folded_phone) is None
+            assert tx.accounts.phone_claims(folded_phone) == []
+            tx.accounts.add(account(2, email="USER1@example.com", phone=folded_phone))
+            tx.commit()
+
+    def test_remove_takes_sessions_tokens_and_outbox_rows(self, uow: UnitOfWorkFactory) -> None:
+        add(uow, account(1), account(2))
+        session = Session(id="s" * 32, account_id=account(1).id, created_at=NOW, expires_at=NOW)
+        token = RefreshToken(
+            id="t" * 32, session_id=session.id, token_hash="h" * 64, issued_at=NOW, expires_at=NOW
+        )
+        delivery = Delivery(
+            id="d" * 32,
+            channel=Channel.EMAIL,
+            template=Template.OTP,
+            destination=account(1).email,
+            created_at=NOW,
+            expires_at=NOW,
+            account_id=account(1).id,
+        )
+        with uow() as tx:
+            tx.sessions.add_session(session)
+            tx.sessions.add_token(token)
+            tx.deliveries.add(delivery)
+            tx.commit()
+        with uow() as tx:
+            tx.accounts.remove(account(1).id)
+            tx.commit()
+        with uow() as tx:
+            assert tx.accounts.get(account(1).id) is None
+            assert tx.accounts.get(account(2).id) is not None
+            assert tx.sessions.get_session(session.id) is None
+            assert tx.sessions.find_token(token.token_hash) is None
+            assert tx.deliveries.get(delivery.id) is None
+            tx.accounts.add(account(3, email=account(1).email))  # the email is free again
+            tx.commit()
+
+    def test_unproven_before_lists_only_old_never_proven_registrations(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        old = account(1, created_at=NOW - timedelta(hours=73))
+        proven = account(2, created_at=NOW - timedelta(hours=73), email_verified_at=NOW)
+        fresh = account(3, created_at=NOW)
+        add(uow, old, proven, fresh)
+        with uow() as tx:
+            found = tx.accounts.unproven_before(NOW - timedelta(hours=72), limit=10)
+        assert [a.id for a in found] == [old.id]
 
     def test_a_conflict_does_not_poison_the_transaction(self, uow: UnitOfWorkFactory) -> None:
         add(uow, account(1))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 
+from domestyx.adapters.contacts.canonical import LibraryContactCanonicalizer
 from domestyx.adapters.memory.captcha import ScriptedCaptchaVerifier
 from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.monitoring import RecordingErrorReporter
@@ -15,6 +16,7 @@ from domestyx.adapters.memory.unit_of_work import InMemoryDatabase
 from domestyx.adapters.system.argon2_hasher import TEST_PARAMETERS, Argon2PasswordHasher
 from domestyx.adapters.system.jwt_signer import JwtTokenSigner
 from domestyx.adapters.system.signing_keys import generate_pem
+from domestyx.adapters.zxcvbn.blocklist import ZxcvbnPasswordBlocklist
 from domestyx.domain.model.abuse import AbusePolicy, LockoutPolicy
 from domestyx.domain.model.accounts import Account, Role
 from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContext
@@ -24,10 +26,12 @@ from domestyx.domain.services.auditor import Auditor
 from domestyx.domain.services.codes import CodeService
 from domestyx.domain.services.guards import RequestGuard
 from domestyx.domain.services.otp import OtpService
+from domestyx.domain.services.passwords import PasswordPolicy
 from domestyx.domain.services.sessions import SessionService
 
 PASSWORD = "correct horse battery staple"
 TEST_SIGNING_KEY = generate_pem()
+CONTACTS = LibraryContactCanonicalizer()  # pure: the real one is the fake
 
 
 @attrs.define
@@ -96,6 +100,7 @@ class AbuseWorld:
             ids=self.ids,
             clock=self.clock,
             auditor=self.auditor,
+            contacts=CONTACTS,
         )
 
     @property
@@ -112,6 +117,8 @@ class AbuseWorld:
             ids=self.ids,
             clock=self.clock,
             auditor=self.auditor,
+            contacts=CONTACTS,
+            password_policy=PasswordPolicy(ZxcvbnPasswordBlocklist()),
             dummy_hash=self.dummy_hash,
         )
 

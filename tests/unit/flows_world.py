@@ -9,7 +9,6 @@ import attrs
 from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import ClientContext
 from domestyx.domain.model.sessions import Principal
-from domestyx.domain.services.accounts import PasswordPolicy
 from domestyx.domain.services.contact_change import ContactChangeService
 from domestyx.domain.services.proofs import CodeRedeemer
 from domestyx.domain.services.recovery import RecoveryService
@@ -37,7 +36,7 @@ class FlowsWorld(AbuseWorld):
             codes=self.codes,
             redeemer=self.redeemer,
             passwords=self.passwords,
-            password_policy=PasswordPolicy(),
+            password_policy=self.accounts.password_policy,
             queue=self.queue,
             ids=self.ids,
             clock=self.clock,

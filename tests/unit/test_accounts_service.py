@@ -27,14 +27,26 @@ def services(tmp_path: Path) -> Any:
     return build_services(embedded_settings(tmp_path))
 
 
-def active(services: Any, email: str = "ann@example.com", phone: str = "+447700900123") -> Any:
+def registered(services: Any, email: str = "ann@example.com", phone: str = "+447700900123") -> Any:
     services.accounts.register(email, phone, PASSWORD, Role.WORKER, CTX)
     with services.uow() as uow:
         return uow.accounts.by_email(email)
 
 
+def active(services: Any, email: str = "ann@example.com", phone: str = "+447700900123") -> Any:
+    """Registered with both contacts proven: only a proven email signs in, a proven phone too."""
+    registered(services, email, phone)
+    with services.uow() as uow:
+        account = uow.accounts.by_email(email)
+        account.verify_email(services.clock.now())
+        account.verify_phone(services.clock.now())
+        uow.accounts.save(account)
+        uow.commit()
+    return account
+
+
 def test_register_creates_a_pending_account_and_queues_an_email_code(services: Any) -> None:
-    account = active(services)
+    account = registered(services)
     assert account.status is AccountStatus.PENDING and not account.email_verified
     with services.uow() as uow:
         delivery = uow.deliveries.stale_queued(services.clock.now().replace(year=2100), 10)

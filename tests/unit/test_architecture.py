@@ -38,6 +38,8 @@ ADAPTER_SDKS = {
     "dev": set(),
     "logging": set(),
     "system": {"argon2", "jwt", "cryptography"},
+    "contacts": {"phonenumbers", "email_validator"},
+    "zxcvbn": {"zxcvbn"},
 }
 
 

@@ -58,6 +58,7 @@ def account(db: InMemoryDatabase, clock: ManualClock) -> Account:
         role=Role.WORKER,
         password_hash="x",
         created_at=clock.now(),
+        email_verified_at=clock.now(),  # an unproven email holds no session
     )
     with db() as uow:
         uow.accounts.add(a)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import punq
 from dramatiq.middleware import Retries
 
+from domestyx.adapters.contacts.canonical import LibraryContactCanonicalizer
 from domestyx.adapters.dramatiq.task_queue import DramatiqTaskQueue
 from domestyx.adapters.sql.engine import create_database_engine
 from domestyx.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
@@ -15,6 +17,7 @@ from domestyx.adapters.system.argon2_hasher import Argon2Parameters, Argon2Passw
 from domestyx.adapters.system.clock import SystemClock
 from domestyx.adapters.system.jwt_signer import JwtTokenSigner
 from domestyx.adapters.system.randomness import CsprngSecretGenerator, UuidIdGenerator
+from domestyx.adapters.zxcvbn.blocklist import ZxcvbnPasswordBlocklist
 from domestyx.domain.model.abuse import AbusePolicy, SmsPolicy
 from domestyx.domain.model.keys import CodeSealer, KeyedHasher, derive_key
 from domestyx.domain.model.templates import MessageTemplates
@@ -27,6 +30,7 @@ from domestyx.domain.services.delivery import DeliveryService
 from domestyx.domain.services.documents import DocumentService
 from domestyx.domain.services.guards import CaptchaPolicy, RequestGuard
 from domestyx.domain.services.otp import OtpService
+from domestyx.domain.services.passwords import PasswordPolicy
 from domestyx.domain.services.proofs import CodeRedeemer
 from domestyx.domain.services.recovery import RecoveryService
 from domestyx.domain.services.retention import RetentionService
@@ -155,6 +159,7 @@ def _wire(
         auditor=auditor,
     )
     otp = OtpService(store=infra.otp_store, secrets=secrets, hasher=hasher, clock=clock)
+    contacts = LibraryContactCanonicalizer()
     codes = CodeService(
         uow=uow,
         otp=otp,
@@ -166,6 +171,7 @@ def _wire(
         ids=ids,
         clock=clock,
         auditor=auditor,
+        contacts=contacts,
     )
     accounts = AccountService(
         uow=uow,
@@ -178,6 +184,8 @@ def _wire(
         ids=ids,
         clock=clock,
         auditor=auditor,
+        contacts=contacts,
+        password_policy=PasswordPolicy(ZxcvbnPasswordBlocklist()),
         dummy_hash=passwords.hash(secrets.token(16)),
     )
     recovery, contact_change = _flow_services(accounts, uow, queue, ids=ids, auditor=auditor)
@@ -273,7 +281,12 @@ def _document_services(
     )
     review = ReviewService(uow=uow, ids=ids, clock=clock, auditor=auditor)
     retention = RetentionService(
-        uow=uow, storage=infra.storage, clock=clock, auditor=auditor, reporter=infra.reporter
+        uow=uow,
+        storage=infra.storage,
+        clock=clock,
+        auditor=auditor,
+        reporter=infra.reporter,
+        pending_ttl=timedelta(hours=settings.pending_account_ttl_hours),
     )
     return documents, review, retention
 

@@ -117,6 +117,7 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     max_upload_bytes: int = 10 * 1024 * 1024
+    pending_account_ttl_hours: int = 72
     worker_threads: int = 4
     broker_requeue_after_ms: int = 15_000
     worker_heartbeat_s: int = 60
@@ -235,6 +236,7 @@ def _read(
         "argon2_time_cost": _int(env, "ARGON2_TIME_COST", 3, problems),
         "argon2_memory_kib": _int(env, "ARGON2_MEMORY_KIB", 65536, problems),
         "max_upload_bytes": _int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, problems),
+        "pending_account_ttl_hours": _int(env, "PENDING_ACCOUNT_TTL_HOURS", 72, problems),
         "worker_threads": _int(env, "WORKER_THREADS", 4, problems),
         "broker_requeue_after_ms": _int(env, "BROKER_REQUEUE_AFTER_MS", 15_000, problems),
         "worker_heartbeat_s": _int(env, "WORKER_HEARTBEAT_SECONDS", 60, problems),
@@ -254,6 +256,8 @@ def _validate_common(env: dict[str, str], problems: list[str]) -> dict[str, Any]
         if not _PREFIX.match(prefix):
             problems.append(f"SMS_ALLOWED_PREFIXES: {prefix!r} is not an E.164 prefix like +44")
     problems += _signing_key_problems(env)
+    if _int(env, "PENDING_ACCOUNT_TTL_HOURS", 72, []) < 1:
+        problems.append("PENDING_ACCOUNT_TTL_HOURS must be at least 1")
     for cidr in _csv(env.get("TRUSTED_PROXIES")):
         try:
             ipaddress.ip_network(cidr, strict=False)

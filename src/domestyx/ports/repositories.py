@@ -18,10 +18,10 @@ from domestyx.domain.model.verification import ReviewEntry, Verification
 
 
 class AccountRepository(Protocol):
-    """Accounts by id, email or phone."""
+    """Accounts by id, email or phone; contacts are compared exactly, in canonical form."""
 
     def add(self, account: Account) -> None:
-        """Insert; raise Conflict when the email or phone is taken."""
+        """Insert; raise Conflict when the email is taken or the proven phone is owned."""
         ...
 
     def get(self, account_id: str, *, for_update: bool = False) -> Account | None:
@@ -33,11 +33,26 @@ class AccountRepository(Protocol):
         ...
 
     def by_phone(self, phone: str, *, for_update: bool = False) -> Account | None:
-        """The account owning an E.164 phone."""
+        """The account owning (having proven) an E.164 phone; unproven claims own nothing."""
+        ...
+
+    def phone_claims(self, phone: str, *, for_update: bool = False) -> Sequence[Account]:
+        """Every account naming this phone, proven or not, newest first."""
         ...
 
     def save(self, account: Account) -> None:
-        """Write back a changed account."""
+        """Write back a changed account; raise Conflict when its proven phone is owned."""
+        ...
+
+    def remove(self, account_id: str) -> None:
+        """Delete a never-proven registration with its sessions and outbox rows.
+
+        Raise Conflict when anything else (documents, reviews) still refers to it.
+        """
+        ...
+
+    def unproven_before(self, cutoff: datetime, limit: int) -> Sequence[Account]:
+        """Pending registrations whose email was never proven, created before `cutoff`."""
         ...
 
 

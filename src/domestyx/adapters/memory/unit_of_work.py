@@ -51,14 +51,18 @@ class _Repo:
         self._s = state
 
 
+def _clashes(a: Account, b: Account) -> bool:
+    """The SQL unique keys: the email, and the phone among the accounts that own one."""
+    return a.email == b.email or (a.owns_phone and b.owns_phone and a.phone == b.phone)
+
+
 class MemoryAccountRepository(_Repo):
-    """Accounts with unique email and phone."""
+    """Accounts with a unique email and a unique proven phone, compared exactly."""
 
     def add(self, account: Account) -> None:
         """Insert."""
-        for other in self._s.accounts.values():
-            if other.email == account.email or other.phone == account.phone:
-                raise Conflict("email or phone already registered")
+        if any(_clashes(account, other) for other in self._s.accounts.values()):
+            raise Conflict("email already registered or phone already owned")
         self._s.accounts[account.id] = copy.deepcopy(account)
 
     def get(self, account_id: str, *, for_update: bool = False) -> Account | None:
@@ -71,17 +75,45 @@ class MemoryAccountRepository(_Repo):
         return copy.deepcopy(found[0]) if found else None
 
     def by_phone(self, phone: str, *, for_update: bool = False) -> Account | None:
-        """By phone."""
-        found = [a for a in self._s.accounts.values() if a.phone == phone]
+        """The owner of a proven phone."""
+        found = [a for a in self._s.accounts.values() if a.owns_phone and a.phone == phone]
         return copy.deepcopy(found[0]) if found else None
 
+    def phone_claims(self, phone: str, *, for_update: bool = False) -> Sequence[Account]:
+        """Every account naming the phone, newest first."""
+        found = [a for a in self._s.accounts.values() if a.phone == phone]
+        found.sort(key=lambda a: (a.created_at, a.id), reverse=True)
+        return copy.deepcopy(found)
+
     def save(self, account: Account) -> None:
-        """Write back; a contact another account holds is a Conflict, as in SQL."""
-        for other in self._s.accounts.values():
-            taken = other.email == account.email or other.phone == account.phone
-            if other.id != account.id and taken:
-                raise Conflict("email or phone already registered")
+        """Write back; a taken email or an owned phone is a Conflict, as in SQL."""
+        others = (a for a in self._s.accounts.values() if a.id != account.id)
+        if any(_clashes(account, other) for other in others):
+            raise Conflict("email already registered or phone already owned")
         self._s.accounts[account.id] = copy.deepcopy(account)
+
+    def remove(self, account_id: str) -> None:
+        """Drop the account, its sessions, tokens and outbox rows; refuse if documents remain."""
+        s = self._s
+        if any(d.account_id == account_id for d in s.documents.values()) or any(
+            v.account_id == account_id for v in s.verifications.values()
+        ):
+            raise Conflict("the account still has documents or reviews")
+        families = {k for k, v in s.sessions.items() if v.account_id == account_id}
+        s.tokens = {k: v for k, v in s.tokens.items() if v.session_id not in families}
+        s.sessions = {k: v for k, v in s.sessions.items() if k not in families}
+        s.deliveries = {k: v for k, v in s.deliveries.items() if v.account_id != account_id}
+        s.contact_changes = {k: v for k, v in s.contact_changes.items() if k[0] != account_id}
+        s.accounts.pop(account_id, None)
+
+    def unproven_before(self, cutoff: datetime, limit: int) -> Sequence[Account]:
+        """Pending, email never proven, created before the cutoff; oldest first."""
+        found = [
+            a
+            for a in self._s.accounts.values()
+            if a.status is AccountStatus.PENDING and not a.email_verified and a.created_at < cutoff
+        ]
+        return copy.deepcopy(sorted(found, key=lambda a: a.created_at)[:limit])
 
 
 class MemoryContactChangeRepository(_Repo):

@@ -15,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from domestyx.adapters.sql.types import BigId, UtcDateTime
+from domestyx.adapters.sql.types import BigId, UtcDateTime, exact_string
 
 metadata = MetaData(
     naming_convention={
@@ -33,8 +33,11 @@ accounts = Table(
     "accounts",
     metadata,
     Column("id", String(ID), primary_key=True),
-    Column("email", String(254), nullable=False),
-    Column("phone", String(16), nullable=False),
+    # Canonical contacts, compared exactly (see exact_string). A phone is unique only among
+    # owners: `phone_owner` holds the number once it is proven, NULL while it is only a claim.
+    Column("email", exact_string(254), nullable=False),
+    Column("phone", exact_string(16), nullable=False, index=True),
+    Column("phone_owner", exact_string(16)),
     Column("role", String(16), nullable=False),
     Column("status", String(16), nullable=False),
     Column("password_hash", String(255), nullable=False),
@@ -45,7 +48,7 @@ accounts = Table(
     Column("updated_at", UtcDateTime()),
     Column("deleted_at", UtcDateTime()),
     UniqueConstraint("email"),
-    UniqueConstraint("phone"),
+    UniqueConstraint("phone_owner"),
 )
 
 # A pending email or phone change: the new contact waits here until its code proves it.

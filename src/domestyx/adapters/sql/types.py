@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Integer, String, TypeDecorator
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 
@@ -36,3 +36,12 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Attach UTC."""
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def exact_string(length: int) -> Any:
+    """VARCHAR compared byte for byte: MariaDB's default utf8mb4 collations fold case, accents
+    and digit scripts, which would let two spellings of one contact meet behind the code's back.
+    SQLite's default BINARY collation already compares exactly."""
+    return String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from domestyx.domain.model.contacts import calling_code
 from domestyx.domain.model.errors import AccountLocked, DestinationNotAllowed, InvalidInput
 from domestyx.domain.model.rate_limits import FailureTally, RateRule
 
@@ -85,13 +84,17 @@ class SmsPolicy:
 
     allowed_prefixes: tuple[str, ...] | None = None
 
-    def prefix_of(self, phone: str) -> str:
-        """The allowlisted prefix a number falls under (longest match), or its calling code."""
+    def prefix_of(self, phone: str, calling_code: str) -> str:
+        """The allowlisted prefix a canonical number falls under (longest match), or its code.
+
+        `calling_code` comes from the ContactCanonicalizer, so caps count by the country the
+        number really belongs to.
+        """
         if self.allowed_prefixes:
             matches = [p for p in self.allowed_prefixes if phone.startswith(p)]
             if matches:
                 return max(matches, key=len)
-        return calling_code(phone) or phone[:3]
+        return calling_code
 
     def check(self, phone: str) -> None:
         """Refuse numbers outside the allowlist."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -80,9 +80,31 @@ class Account:
         return self.email_verified and self.phone_verified
 
     @property
-    def can_sign_in(self) -> bool:
-        """Pending and active accounts may hold sessions; suspended and deleted may not."""
+    def is_live(self) -> bool:
+        """Pending or active: neither suspended nor deleted."""
         return self.status in (AccountStatus.PENDING, AccountStatus.ACTIVE)
+
+    @property
+    def can_sign_in(self) -> bool:
+        """A live account whose email is proven; before that the registrant is nobody yet."""
+        return self.is_live and self.email_verified
+
+    @property
+    def owns_phone(self) -> bool:
+        """A phone is owned only once proven; an unproven one is a claim that blocks nobody."""
+        return self.phone_verified and self.status is not AccountStatus.DELETED
+
+    def is_unproven_claim(self, now: datetime, ttl: timedelta) -> bool:
+        """A pending registration whose email was never proven, older than the TTL."""
+        expired = self.created_at + ttl <= now
+        return self.status is AccountStatus.PENDING and not self.email_verified and expired
+
+    def release_phone(self, now: datetime) -> None:
+        """Drop an unproven phone claim once another account proves that number."""
+        if self.phone_verified:
+            raise IllegalTransition("a proven phone is not released")
+        self.phone = ""
+        self.updated_at = now
 
     @property
     def identity_verified(self) -> bool:

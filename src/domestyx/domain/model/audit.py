@@ -17,6 +17,10 @@ class AuditEventType(enum.StrEnum):
 
     REGISTER = "register"
     REGISTER_DUPLICATE = "register_duplicate"
+    REGISTER_REPLACED = "register_replaced"
+    PENDING_EXPIRED = "pending_expired"
+    PHONE_RELEASED = "phone_released"
+    PASSWORD_REJECTED = "password_rejected"  # noqa: S105 - a name, not a secret
     OTP_SENT = "otp_sent"
     OTP_SUPPRESSED = "otp_suppressed"
     OTP_FAILED = "otp_failed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,6 @@ import attrs
 from domestyx.domain.model.abuse import Scope
 from domestyx.domain.model.accounts import SELF_SERVICE_ROLES, Account, AccountStatus, Role
 from domestyx.domain.model.audit import AuditEventType, ClientContext
-from domestyx.domain.model.contacts import normalize_email, normalize_phone
 from domestyx.domain.model.delivery import Delivery, Template
 from domestyx.domain.model.errors import (
     CodeAttemptsExhausted,
@@ -22,7 +22,7 @@ from domestyx.domain.model.errors import (
     WeakPassword,
 )
 from domestyx.domain.model.jobs import Job
-from domestyx.domain.model.otp import Channel, Purpose
+from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
 from domestyx.domain.model.rate_limits import RateRule
 from domestyx.domain.model.sessions import Principal, TokenPair
 from domestyx.domain.services.auditor import Auditor
@@ -31,30 +31,27 @@ if TYPE_CHECKING:
     from domestyx.domain.model.keys import KeyedHasher
     from domestyx.domain.services.codes import CodeService
     from domestyx.domain.services.guards import RequestGuard
+    from domestyx.domain.services.passwords import PasswordPolicy
     from domestyx.domain.services.sessions import SessionService
     from domestyx.ports.clock import Clock
+    from domestyx.ports.contacts import ContactCanonicalizer
     from domestyx.ports.randomness import IdGenerator
     from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
     from domestyx.ports.security import PasswordHasher
     from domestyx.ports.tasks import TaskQueue
 
+
+def _unproven(account: Account) -> bool:
+    """A registration whose email nobody has proven yet: a claim, replaceable by the next one."""
+    return account.status is AccountStatus.PENDING and not account.email_verified
+
+
+def _may_try(account: Account) -> bool:
+    """Past the password check: proven email and not deleted (suspended is told so)."""
+    return account.email_verified and account.status is not AccountStatus.DELETED
+
+
 _ONE_MINUTE, _ONE_HOUR, _ONE_DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
-
-
-@attrs.frozen
-class PasswordPolicy:
-    """NIST SP 800-63B: at least 8 characters, at most 128, anything printable allowed."""
-
-    min_length: int = 8
-    max_length: int = 128
-
-    def check(self, password: str) -> None:
-        """Raise WeakPassword outside the bounds or for whitespace-only input."""
-        if not self.min_length <= len(password) <= self.max_length or not password.strip():
-            raise WeakPassword(
-                f"password must be {self.min_length} to {self.max_length} characters",
-                field="password",
-            )
 
 
 @attrs.frozen
@@ -71,29 +68,81 @@ class AccountService:
     ids: IdGenerator
     clock: Clock
     auditor: Auditor
-    password_policy: PasswordPolicy = PasswordPolicy()
+    contacts: ContactCanonicalizer
+    password_policy: PasswordPolicy
     dummy_hash: str = ""
 
     def register(
         self, email: str, phone: str, password: str, role: Role, ctx: ClientContext
     ) -> None:
-        """Create a pending account and email it a code; a taken contact gets a notice instead."""
-        email, phone = normalize_email(email), normalize_phone(phone)
-        self.password_policy.check(password)
+        """Start (or restart) a registration; a proven contact's owner gets a notice instead.
+
+        The answer and the resend cooldown are the same in every case, so nothing tells a
+        caller whether the email or phone was already someone's.
+        """
+        email, phone = self.contacts.email(email), self.contacts.phone(phone)
+        self.check_password(password, email=email, phone=phone, ctx=ctx)
         if role not in SELF_SERVICE_ROLES:
             raise InvalidInput("role must be worker or employer", field="role")
         password_hash = self.passwords.hash(password)  # always paid, so timing reveals nothing
-        with self.uow() as uow:
-            existing = uow.accounts.by_email(email) or uow.accounts.by_phone(phone)
-            if existing is None:
-                delivery_id: str | None = self._create(
-                    uow, email, phone, password_hash=password_hash, role=role, ctx=ctx
-                )
-            else:
-                delivery_id = self._notify_owner(uow, existing, ctx)
-            uow.commit()
+        try:
+            with self.uow() as uow:
+                delivery_id = self._register(uow, email, phone, password_hash, role=role, ctx=ctx)
+                uow.commit()
+        except Conflict:
+            # A concurrent registration of the same email won the insert; it stands, and this
+            # one leaves nothing behind. The answer stays the same.
+            return
         if delivery_id:
             self.queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=delivery_id)
+
+    def _register(
+        self,
+        uow: UnitOfWork,
+        email: str,
+        phone: str,
+        password_hash: str,
+        *,
+        role: Role,
+        ctx: ClientContext,
+    ) -> str | None:
+        claim = uow.accounts.by_email(email, for_update=True)
+        phone_owner = uow.accounts.by_phone(phone)
+        taken = claim if claim is not None and not _unproven(claim) else phone_owner
+        if taken is not None:
+            self._start_cooldown(email)
+            return self._notify_owner(uow, taken, ctx)
+        if claim is not None:
+            # Unproven: whoever registers last replaces it, under a new id, so no code sent
+            # for the earlier registration can ever activate it.
+            uow.accounts.remove(claim.id)
+            uow.audit.append(
+                self.auditor.event(AuditEventType.REGISTER_REPLACED, account_id=claim.id, ip=ctx.ip)
+            )
+        return self._create(uow, email, phone, password_hash=password_hash, role=role, ctx=ctx)
+
+    def _start_cooldown(self, email: str) -> None:
+        """The same resend wait a new registration starts, bound to nobody."""
+        # Already waiting is exactly what a new registration would meet.
+        with contextlib.suppress(ResendTooSoon, CodeAttemptsExhausted):
+            self.codes.otp.issue(OtpSlot(Purpose.VERIFY_EMAIL, email), None)
+
+    def check_password(self, password: str, *, email: str, phone: str, ctx: ClientContext) -> None:
+        """The password policy, with an audit event (no password in it) when it refuses."""
+        try:
+            self.password_policy.check(password, email=email, phone=phone)
+        except WeakPassword as exc:
+            with self.uow() as uow:
+                uow.audit.append(
+                    self.auditor.event(
+                        AuditEventType.PASSWORD_REJECTED,
+                        outcome="refused",
+                        ip=ctx.ip,
+                        reason=exc.detail,
+                    )
+                )
+                uow.commit()
+            raise
 
     def _create(
         self,
@@ -166,7 +215,9 @@ class AccountService:
         self, identifier: str, password: str, *, by_phone: bool, ctx: ClientContext
     ) -> TokenPair:
         """Password sign-in with lockout; the same refusal whether or not the account exists."""
-        identifier = normalize_phone(identifier) if by_phone else normalize_email(identifier)
+        identifier = (
+            self.contacts.phone(identifier) if by_phone else self.contacts.email(identifier)
+        )
         if len(password) > self.password_policy.max_length:
             raise InvalidCredentials
         with self.uow() as uow:
@@ -181,7 +232,8 @@ class AccountService:
         matched = self.passwords.verify(
             account.password_hash if account else self.dummy_hash, password
         )
-        if account is None or not matched or account.status is AccountStatus.DELETED:
+        # An unproven email signs nobody in, and says so exactly as a wrong password would.
+        if account is None or not matched or not _may_try(account):
             self.guard.record_failure(key, ctx, account.id if account else None)
             with self.uow() as uow:
                 uow.audit.append(
@@ -226,15 +278,17 @@ class AccountService:
     ) -> None:
         """Replace the password and sign out every other session."""
         # The names say "password" so error reports filter these locals out of stack frames.
-        self.password_policy.check(new_password)
+        with self.uow() as uow:
+            account = uow.accounts.get(principal.account_id)
+        if account is None or not self.passwords.verify(account.password_hash, current_password):
+            # 422, not 401: the session is fine, only the form is wrong.
+            raise InvalidInput("the current password is wrong", field="current_password")
+        self.check_password(new_password, email=account.email, phone=account.phone, ctx=ctx)
         new_hash = self.passwords.hash(new_password)
         with self.uow() as uow:
             account = uow.accounts.get(principal.account_id, for_update=True)
-            if account is None or not self.passwords.verify(
-                account.password_hash, current_password
-            ):
-                # 422, not 401: the session is fine, only the form is wrong.
-                raise InvalidInput("the current password is wrong", field="current_password")
+            if account is None:
+                raise InvalidCredentials
             account.change_password(new_hash, self.clock.now())
             uow.accounts.save(account)
             uow.sessions.revoke_all(
@@ -280,8 +334,8 @@ class AccountService:
         """Operator action (CLI): a verified reviewer or admin account."""
         if not role.is_staff:
             raise InvalidInput("staff role must be reviewer or admin", field="role")
-        email, phone = normalize_email(email), normalize_phone(phone)
-        self.password_policy.check(password)
+        email, phone = self.contacts.email(email), self.contacts.phone(phone)
+        self.password_policy.check(password, email=email, phone=phone)
         now = self.clock.now()
         account = Account(
             id=self.ids.new_id(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -10,7 +11,6 @@ import attrs
 from domestyx.domain.model.abuse import Scope
 from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import AuditEventType, ClientContext
-from domestyx.domain.model.contacts import normalize_email, normalize_phone
 from domestyx.domain.model.delivery import Delivery, Template
 from domestyx.domain.model.errors import (
     CodeAttemptsExhausted,
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from domestyx.domain.services.guards import RequestGuard
     from domestyx.domain.services.sessions import SessionService
     from domestyx.ports.clock import Clock
+    from domestyx.ports.contacts import ContactCanonicalizer
     from domestyx.ports.randomness import IdGenerator
     from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
     from domestyx.ports.tasks import TaskQueue
@@ -45,32 +46,52 @@ class VerifyResult:
     tokens: TokenPair | None = None
 
 
-def normalize_destination(channel: Channel, destination: str) -> str:
-    """An email for the email channel, an E.164 number for SMS."""
-    return (
-        normalize_email(destination) if channel is Channel.EMAIL else normalize_phone(destination)
-    )
+def canonical_destination(
+    contacts: ContactCanonicalizer, channel: Channel, destination: str
+) -> str:
+    """The canonical email for the email channel, the canonical E.164 number for SMS."""
+    return contacts.email(destination) if channel is Channel.EMAIL else contacts.phone(destination)
 
 
 def find_by_contact(
-    uow: UnitOfWork, channel: Channel, destination: str, *, for_update: bool = False
+    uow: UnitOfWork,
+    channel: Channel,
+    destination: str,
+    purpose: Purpose | None = None,
+    *,
+    for_update: bool = False,
 ) -> Account | None:
-    """The account owning a contact."""
+    """The account a code for this contact and purpose belongs to, if any."""
     if channel is Channel.EMAIL:
         return uow.accounts.by_email(destination, for_update=for_update)
+    if purpose is Purpose.VERIFY_PHONE:
+        return phone_claimant(uow.accounts.phone_claims(destination, for_update=for_update))
     return uow.accounts.by_phone(destination, for_update=for_update)
+
+
+def phone_claimant(claims: Sequence[Account]) -> Account | None:
+    """Who may prove a number: nobody once it is owned, else the newest signed-in claimant.
+
+    Newest, so an older unproven claim (a squatter's) never stands in the owner's way; only an
+    account with a proven email counts (SMS-pumping defence, and claims cost an inbox).
+    """
+    if any(a.owns_phone for a in claims):
+        return None
+    return next((a for a in claims if a.can_sign_in), None)
 
 
 def _deliverable(account: Account | None, channel: Channel, purpose: Purpose) -> bool:
     """Whether a code should really go out; callers answer the same either way."""
-    if account is None or not account.can_sign_in:
+    if account is None or not account.is_live:
         return False
     if purpose is Purpose.VERIFY_EMAIL:
         return not account.email_verified
     if purpose is Purpose.VERIFY_PHONE:
         # SMS-pumping defence: no SMS to a number until its account proved an email.
-        return account.email_verified and not account.phone_verified
-    return account.email_verified if channel is Channel.EMAIL else account.phone_verified
+        return account.can_sign_in and not account.phone_verified
+    # Login: only to a proven contact of an account that may sign in.
+    ok = account.can_sign_in
+    return ok and (channel is Channel.EMAIL or account.owns_phone)
 
 
 @attrs.frozen
@@ -87,19 +108,22 @@ class CodeService:
     ids: IdGenerator
     clock: Clock
     auditor: Auditor
+    contacts: ContactCanonicalizer
 
     def send(
         self, channel: Channel, destination: str, purpose: Purpose, ctx: ClientContext
     ) -> None:
         """Issue a code; answers the same whether or not an account owns the destination."""
         purpose.check_channel(channel)
-        destination = normalize_destination(channel, destination)
+        destination = canonical_destination(self.contacts, channel, destination)
         slot = OtpSlot(purpose, destination)
         limits = {"otp_send": {Scope.DESTINATION: self.hasher.digest("dest", destination)}}
         if channel is Channel.SMS:
             self.guard.policy.sms.check(destination)
             limits["otp_send_sms"] = {
-                Scope.PREFIX: self.guard.policy.sms.prefix_of(destination),
+                Scope.PREFIX: self.guard.policy.sms.prefix_of(
+                    destination, self.contacts.calling_code(destination)
+                ),
                 Scope.GLOBAL: "all",
             }
         waiting = self.otp.cooldown_remaining(slot)
@@ -149,7 +173,7 @@ class CodeService:
         ctx: ClientContext,
     ) -> str | None:
         with self.uow() as uow:
-            account = find_by_contact(uow, channel, destination)
+            account = find_by_contact(uow, channel, destination, purpose)
             if _deliverable(account, channel, purpose):
                 assert account is not None  # noqa: S101 - narrowed by _deliverable
                 delivery_id: str | None = self.queue_code(uow, account, channel, purpose)
@@ -178,12 +202,12 @@ class CodeService:
         if not purpose.via_otp_routes:  # reset and change codes are redeemed by their own flows
             raise InvalidInput(f"{purpose} codes are not verified here", field="purpose")
         purpose.check_channel(channel)
-        destination = normalize_destination(channel, destination)
+        destination = canonical_destination(self.contacts, channel, destination)
         self.guard.limit({"otp_verify": {}}, ctx)
         slot = OtpSlot(purpose, destination)
         with self.uow() as uow:
             # Locked: a concurrent email and phone proof must not overwrite each other.
-            account = find_by_contact(uow, channel, destination, for_update=True)
+            account = find_by_contact(uow, channel, destination, purpose, for_update=True)
             lock_key = f"acct:{account.id}" if account else f"dest:{slot.key(self.hasher)}"
             tally = self.guard.check_lockout(lock_key)
             try:
@@ -215,6 +239,7 @@ class CodeService:
             account.verify_email(now)
             uow.accounts.save(account)
         elif purpose is Purpose.VERIFY_PHONE:
+            self.release_claims(uow, account, ctx)
             account.verify_phone(now)
             uow.accounts.save(account)
         else:
@@ -229,3 +254,20 @@ class CodeService:
         )
         uow.commit()
         return VerifyResult(purpose=purpose, account=account, tokens=tokens)
+
+    def release_claims(self, uow: UnitOfWork, owner: Account, ctx: ClientContext) -> None:
+        """Proving a phone takes it from every other account that only claimed it."""
+        now = self.clock.now()
+        for other in uow.accounts.phone_claims(owner.phone, for_update=True):
+            if other.id == owner.id or other.phone_verified:
+                continue
+            other.release_phone(now)
+            uow.accounts.save(other)
+            uow.audit.append(
+                self.auditor.event(
+                    AuditEventType.PHONE_RELEASED,
+                    account_id=other.id,
+                    ip=ctx.ip,
+                    subject_id=owner.id,
+                )
+            )

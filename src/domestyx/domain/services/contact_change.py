@@ -17,7 +17,7 @@ from domestyx.domain.model.jobs import Job
 from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
 from domestyx.domain.model.sessions import Principal
 from domestyx.domain.services.auditor import Auditor
-from domestyx.domain.services.codes import CodeService, find_by_contact, normalize_destination
+from domestyx.domain.services.codes import CodeService, canonical_destination, find_by_contact
 from domestyx.domain.services.proofs import CodeRedeemer, queue_notice
 
 if TYPE_CHECKING:
@@ -165,6 +165,7 @@ class ContactChangeService:
             account.replace_email(change.new_value, now)
         else:
             account.replace_phone(change.new_value, now)
+            self.codes.release_claims(uow, account, ctx)  # proven here: no one else claims it
         uow.accounts.save(account)
         uow.contact_changes.discard(account.id, change.channel)
         uow.sessions.revoke_all(account.id, now, "contact_changed", keep=principal.session_id)
@@ -220,7 +221,7 @@ class ContactChangeService:
 
     def _canonical(self, channel: Channel, raw: str) -> str:
         try:
-            value = normalize_destination(channel, raw)
+            value = canonical_destination(self.codes.contacts, channel, raw)
         except InvalidInput as exc:
             raise InvalidInput(exc.detail, field=_FIELD[channel]) from exc
         if channel is Channel.SMS:
@@ -233,7 +234,7 @@ class ContactChangeService:
         limits = {"otp_send": {Scope.DESTINATION: self.codes.hasher.digest("dest", value)}}
         if channel is Channel.SMS:
             limits["otp_send_sms"] = {
-                Scope.PREFIX: policy.sms.prefix_of(value),
+                Scope.PREFIX: policy.sms.prefix_of(value, self.codes.contacts.calling_code(value)),
                 Scope.GLOBAL: "all",
             }
         return limits

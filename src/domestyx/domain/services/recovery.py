@@ -12,11 +12,11 @@ from domestyx.domain.model.delivery import Template
 from domestyx.domain.model.jobs import Job
 from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
 from domestyx.domain.services.auditor import Auditor
-from domestyx.domain.services.codes import CodeService, find_by_contact, normalize_destination
+from domestyx.domain.services.codes import CodeService, canonical_destination, find_by_contact
 from domestyx.domain.services.proofs import CodeRedeemer, queue_notice
 
 if TYPE_CHECKING:
-    from domestyx.domain.services.accounts import PasswordPolicy
+    from domestyx.domain.services.passwords import PasswordPolicy
     from domestyx.ports.clock import Clock
     from domestyx.ports.randomness import IdGenerator
     from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
@@ -54,13 +54,18 @@ class RecoveryService:
         self, channel: Channel, destination: str, code: str, new_password: str, ctx: ClientContext
     ) -> None:
         """Redeem the code, set the password, sign out everywhere and tell the owner."""
-        destination = normalize_destination(channel, destination)
-        self.password_policy.check(new_password)  # before the code: a refusal never costs it
+        destination = canonical_destination(self.codes.contacts, channel, destination)
+        # Before the code, so a refusal never costs it; the destination is the context known.
+        email = destination if channel is Channel.EMAIL else ""
+        phone = destination if channel is Channel.SMS else ""
+        self.password_policy.check(new_password, email=email, phone=phone)
         self.codes.guard.limit({"otp_verify": {}}, ctx)
         new_hash = self.passwords.hash(new_password)  # always paid, found or not
         slot = OtpSlot(Purpose.RESET_PASSWORD, destination)
         with self.uow() as uow:
-            found = find_by_contact(uow, channel, destination, for_update=True)
+            found = find_by_contact(
+                uow, channel, destination, Purpose.RESET_PASSWORD, for_update=True
+            )
             account = found if holds_proven(found, channel) else None
             self.redeemer.redeem(uow, slot, account, code, ctx)
             assert account is not None  # noqa: S101 - redeem refuses a code bound to nobody

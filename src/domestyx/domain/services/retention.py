@@ -45,6 +45,7 @@ class PurgeReport:
     purged: int = 0
     held_skipped: int = 0
     failed: int = 0
+    pending_deleted: int = 0
 
 
 @attrs.frozen
@@ -81,12 +82,41 @@ class RetentionService:
     clock: Clock
     auditor: Auditor
     reporter: ErrorReporter
+    pending_ttl: timedelta = timedelta(hours=72)
 
     def purge_due(self, limit: int = 500) -> PurgeReport:
-        """Erase up to `limit` documents past retention; failures stay for the next run."""
+        """Erase up to `limit` documents past retention, then expired unproven registrations."""
         with self.uow() as uow:
             due = [d.id for d in uow.documents.due_for_purge(self.clock.now(), limit)]
-        return self._purge_each(due)
+        report = self._purge_each(due)
+        return attrs.evolve(report, pending_deleted=self.purge_pending(limit))
+
+    def purge_pending(self, limit: int = 500) -> int:
+        """Delete registrations never proven within the TTL, freeing their email and phone."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            expired = [a.id for a in uow.accounts.unproven_before(now - self.pending_ttl, limit)]
+        return sum(self._delete_pending(account_id) for account_id in expired)
+
+    def _delete_pending(self, account_id: str) -> bool:
+        """One transaction each, re-checked under lock: a proof may have landed meanwhile."""
+        now = self.clock.now()
+        try:
+            with self.uow() as uow:
+                account = uow.accounts.get(account_id, for_update=True)
+                if account is None or not account.is_unproven_claim(now, self.pending_ttl):
+                    return False
+                uow.accounts.remove(account_id)
+                uow.audit.append(
+                    self.auditor.event(
+                        AuditEventType.PENDING_EXPIRED, account_id=account_id, reason="ttl"
+                    )
+                )
+                uow.commit()
+        except Conflict:
+            log.warning("expired registration still referenced", extra={"account_id": account_id})
+            return False
+        return True
 
     def erase_account(self, account_id: str) -> PurgeReport:
         """A deleted account's documents all become due and are purged now, except held ones."""

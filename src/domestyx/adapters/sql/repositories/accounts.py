@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domestyx.adapters.sql import tables as t
@@ -34,6 +36,7 @@ def _account_values(a: Account) -> dict[str, Any]:
         "id": a.id,
         "email": a.email,
         "phone": a.phone,
+        "phone_owner": a.phone if a.owns_phone else None,
         "role": a.role.value,
         "status": a.status.value,
         "password_hash": a.password_hash,
@@ -58,7 +61,7 @@ class SqlAccountRepository:
             with self._conn.begin_nested():
                 self._conn.execute(insert(t.accounts).values(**_account_values(account)))
         except IntegrityError as exc:
-            raise Conflict("email or phone already registered") from exc
+            raise Conflict("email already registered or phone already owned") from exc
 
     def get(self, account_id: str, *, for_update: bool = False) -> Account | None:
         """By id."""
@@ -69,8 +72,52 @@ class SqlAccountRepository:
         return self._one(t.accounts.c.email == email, for_update=for_update)
 
     def by_phone(self, phone: str, *, for_update: bool = False) -> Account | None:
-        """By E.164 phone."""
-        return self._one(t.accounts.c.phone == phone, for_update=for_update)
+        """The owner of a proven E.164 phone."""
+        return self._one(t.accounts.c.phone_owner == phone, for_update=for_update)
+
+    def phone_claims(self, phone: str, *, for_update: bool = False) -> Sequence[Account]:
+        """Every account naming the phone, newest first (id breaks ties so the order is fixed)."""
+        query = (
+            select(t.accounts)
+            .where(t.accounts.c.phone == phone)
+            .order_by(t.accounts.c.created_at.desc(), t.accounts.c.id.desc())
+        )
+        if for_update:
+            query = query.with_for_update()
+        return [_account(row._mapping) for row in self._conn.execute(query)]
+
+    def remove(self, account_id: str) -> None:
+        """Tokens, sessions and outbox rows first (they refer to the account), then the row."""
+        sessions = select(t.sessions.c.id).where(t.sessions.c.account_id == account_id)
+        try:
+            with self._conn.begin_nested():
+                self._conn.execute(
+                    delete(t.refresh_tokens).where(t.refresh_tokens.c.session_id.in_(sessions))
+                )
+                self._conn.execute(delete(t.sessions).where(t.sessions.c.account_id == account_id))
+                self._conn.execute(
+                    delete(t.contact_changes).where(t.contact_changes.c.account_id == account_id)
+                )
+                self._conn.execute(
+                    delete(t.deliveries).where(t.deliveries.c.account_id == account_id)
+                )
+                self._conn.execute(delete(t.accounts).where(t.accounts.c.id == account_id))
+        except IntegrityError as exc:
+            raise Conflict("the account still has documents or reviews") from exc
+
+    def unproven_before(self, cutoff: datetime, limit: int) -> Sequence[Account]:
+        """Pending, email never proven, created before the cutoff; oldest first."""
+        query = (
+            select(t.accounts)
+            .where(
+                t.accounts.c.status == AccountStatus.PENDING.value,
+                t.accounts.c.email_verified_at.is_(None),
+                t.accounts.c.created_at < cutoff,
+            )
+            .order_by(t.accounts.c.created_at)
+            .limit(limit)
+        )
+        return [_account(row._mapping) for row in self._conn.execute(query)]
 
     def _one(self, condition: Any, *, for_update: bool) -> Account | None:
         query = select(t.accounts).where(condition)
@@ -88,4 +135,4 @@ class SqlAccountRepository:
                     update(t.accounts).where(t.accounts.c.id == values.pop("id")).values(values)
                 )
         except IntegrityError as exc:
-            raise Conflict("email or phone already registered") from exc
+            raise Conflict("email already registered or phone already owned") from exc

@@ -1,0 +1,1 @@
+"""Contact canonicalisation over phonenumbers and email-validator."""

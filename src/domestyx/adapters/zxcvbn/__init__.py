@@ -1,0 +1,1 @@
+"""The common-password list that ships with zxcvbn."""
