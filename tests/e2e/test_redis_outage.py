@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.app import DUMMY_TOKEN, PASSWORD, build_services, embedded_settings, http_client
+from tests.support.app import (
+    DUMMY_TOKEN,
+    PASSWORD,
+    build_services,
+    embedded_settings,
+    http_client,
+)
 from tests.support.services import PrivateRedis, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -28,6 +34,7 @@ def redis_server() -> Iterator[PrivateRedis]:
 def client(tmp_path: Path, redis_server: PrivateRedis) -> Iterator[Any]:
     services = build_services(embedded_settings(tmp_path, redis_url=redis_server.url))
     with http_client(services) as c:
+        c.services = services  # type: ignore[attr-defined]
         yield c
 
 
@@ -65,6 +72,12 @@ def test_protected_endpoints_fail_closed_within_2s_and_recover(
         "turnstile_token": DUMMY_TOKEN,
     }
     assert client.post("/api/v1/auth/register", json=body).status_code == 202
+    services = client.services
+    with services.uow() as uow:  # the email proof (no worker here): only then may it sign in
+        account = uow.accounts.by_email(EMAIL)
+        account.verify_email(services.clock.now())
+        uow.accounts.save(account)
+        uow.commit()
     tokens = login(client).json()
     assert client.get("/health/ready").status_code == 200
 

@@ -7,7 +7,13 @@ from typing import Any
 
 from domestyx.domain.model.accounts import Role
 from domestyx.entrypoints.services import Services
-from tests.support.app import DUMMY_TOKEN, PASSWORD, register_and_verify, wait_for_outbox
+from tests.support.app import (
+    DUMMY_TOKEN,
+    PASSWORD,
+    latest_code,
+    register_and_verify,
+    wait_for_outbox,
+)
 from tests.support.files import png
 
 
@@ -47,7 +53,10 @@ def verified_worker(client: Any, services: Services, email: str, phone: str) -> 
 
 
 def unverified_worker(client: Any, services: Services, email: str, phone: str) -> Caller:
-    """Registered and signed in, but no contact proven (pending accounts may hold sessions)."""
+    """Registered and signed in with the email proven but not the phone (still pending).
+
+    The email must be proven first: before that nobody signs in.
+    """
     body = {
         "email": email,
         "phone": phone,
@@ -57,6 +66,13 @@ def unverified_worker(client: Any, services: Services, email: str, phone: str) -
     }
     assert client.post("/api/v1/auth/register", json=body).status_code == 202
     wait_for_outbox(services, email)
+    verify = {
+        "channel": "email",
+        "destination": email,
+        "purpose": "verify_email",
+        "code": latest_code(services, email),
+    }
+    assert client.post("/api/v1/auth/otp/verify", json=verify).status_code == 200
     return _caller(client, email, phone, sign_in(client, email))
 
 

@@ -60,24 +60,31 @@ def find_by_contact(
     purpose: Purpose | None = None,
     *,
     for_update: bool = False,
+    caller: str | None = None,
 ) -> Account | None:
     """The account a code for this contact and purpose belongs to, if any."""
     if channel is Channel.EMAIL:
         return uow.accounts.by_email(destination, for_update=for_update)
     if purpose is Purpose.VERIFY_PHONE:
-        return phone_claimant(uow.accounts.phone_claims(destination, for_update=for_update))
+        claims = uow.accounts.phone_claims(destination, for_update=for_update)
+        return phone_claimant(claims, caller)
     return uow.accounts.by_phone(destination, for_update=for_update)
 
 
-def phone_claimant(claims: Sequence[Account]) -> Account | None:
-    """Who may prove a number: nobody once it is owned, else the newest signed-in claimant.
+def phone_claimant(claims: Sequence[Account], caller: str | None) -> Account | None:
+    """Who may prove a number: nobody once it is owned; else the signed-in caller's claim, or
+    the only claimant whose email is proven.
 
-    Newest, so an older unproven claim (a squatter's) never stands in the owner's way; only an
-    account with a proven email counts (SMS-pumping defence, and claims cost an inbox).
+    A number two accounts claim is proven only by a signed-in caller (the email is proven, so
+    its owner can sign in): guessing "the newest" would let a squatter who keeps registering
+    fresh inboxes have the owner's code bound to the squatter's account.
     """
     if any(a.owns_phone for a in claims):
         return None
-    return next((a for a in claims if a.can_sign_in), None)
+    eligible = [a for a in claims if a.can_sign_in]
+    if caller is not None:
+        return next((a for a in eligible if a.id == caller), None)
+    return eligible[0] if len(eligible) == 1 else None
 
 
 def _deliverable(account: Account | None, channel: Channel, purpose: Purpose) -> bool:
@@ -111,9 +118,18 @@ class CodeService:
     contacts: ContactCanonicalizer
 
     def send(
-        self, channel: Channel, destination: str, purpose: Purpose, ctx: ClientContext
+        self,
+        channel: Channel,
+        destination: str,
+        purpose: Purpose,
+        ctx: ClientContext,
+        *,
+        caller: str | None = None,
     ) -> None:
-        """Issue a code; answers the same whether or not an account owns the destination."""
+        """Issue a code; answers the same whether or not an account owns the destination.
+
+        `caller` is the signed-in account, if any: a phone proof is then bound to it.
+        """
         purpose.check_channel(channel)
         destination = canonical_destination(self.contacts, channel, destination)
         slot = OtpSlot(purpose, destination)
@@ -130,7 +146,7 @@ class CodeService:
         if waiting:
             raise ResendTooSoon(retry_after=waiting)
         self.guard.limit(limits, ctx)
-        delivery_id = self._issue(channel, destination, purpose, slot, ctx)
+        delivery_id = self._issue(channel, destination, purpose, slot, ctx, caller=caller)
         if delivery_id is not None:
             self.queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=delivery_id)
 
@@ -171,9 +187,11 @@ class CodeService:
         purpose: Purpose,
         slot: OtpSlot,
         ctx: ClientContext,
+        *,
+        caller: str | None,
     ) -> str | None:
         with self.uow() as uow:
-            account = find_by_contact(uow, channel, destination, purpose)
+            account = find_by_contact(uow, channel, destination, purpose, caller=caller)
             if _deliverable(account, channel, purpose):
                 assert account is not None  # noqa: S101 - narrowed by _deliverable
                 delivery_id: str | None = self.queue_code(uow, account, channel, purpose)
@@ -196,7 +214,14 @@ class CodeService:
         return delivery_id
 
     def verify(
-        self, channel: Channel, destination: str, purpose: Purpose, code: str, ctx: ClientContext
+        self,
+        channel: Channel,
+        destination: str,
+        purpose: Purpose,
+        code: str,
+        ctx: ClientContext,
+        *,
+        caller: str | None = None,
     ) -> VerifyResult:
         """Check a code; failures count toward the per-code cap and the account lockout."""
         if not purpose.via_otp_routes:  # reset and change codes are redeemed by their own flows
@@ -207,7 +232,9 @@ class CodeService:
         slot = OtpSlot(purpose, destination)
         with self.uow() as uow:
             # Locked: a concurrent email and phone proof must not overwrite each other.
-            account = find_by_contact(uow, channel, destination, purpose, for_update=True)
+            account = find_by_contact(
+                uow, channel, destination, purpose, for_update=True, caller=caller
+            )
             lock_key = f"acct:{account.id}" if account else f"dest:{slot.key(self.hasher)}"
             tally = self.guard.check_lockout(lock_key)
             try:

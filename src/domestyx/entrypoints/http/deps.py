@@ -38,5 +38,12 @@ def principal(request: Request[Any, Any, Any]) -> Principal:
     return result
 
 
+def optional_principal(request: Request[Any, Any, Any]) -> Principal | None:
+    """The caller when a bearer token is sent (it must then be valid), else None."""
+    if not request.headers.get("authorization"):
+        return None
+    return principal(request)
+
+
 # The authenticated caller, injected by name from the controller's `caller` dependency.
 Caller: TypeAlias = NamedDependency[Principal]

@@ -12,7 +12,7 @@ from domestyx.domain.model.accounts import Role
 from domestyx.domain.model.errors import InvalidInput
 from domestyx.domain.model.otp import Channel, Purpose
 from domestyx.domain.model.sessions import TokenPair
-from domestyx.entrypoints.http.deps import client_context, services_of
+from domestyx.entrypoints.http.deps import client_context, optional_principal, services_of
 from domestyx.entrypoints.http.schemas import (
     AcceptedOut,
     LoginIn,
@@ -60,15 +60,28 @@ class AuthController(Controller):
         """Send a one-time code (enumeration-safe)."""
         services, ctx = services_of(request), client_context(request)
         services.guard.require_human(data.turnstile_token, "otp_send", ctx)
-        services.codes.send(Channel(data.channel), data.destination, Purpose(data.purpose), ctx)
+        caller = optional_principal(request)  # binds a phone proof to a signed-in account
+        services.codes.send(
+            Channel(data.channel),
+            data.destination,
+            Purpose(data.purpose),
+            ctx,
+            caller=caller.account_id if caller else None,
+        )
         return CODE_SENT
 
     @post("/otp/verify", status_code=HTTP_200_OK, sync_to_thread=True)
     def verify_code(self, request: Req, data: JSONBody[OtpVerifyIn]) -> VerifyOut:
         """Prove a contact (or sign in with the login purpose)."""
         services, ctx = services_of(request), client_context(request)
+        caller = optional_principal(request)
         result = services.codes.verify(
-            Channel(data.channel), data.destination, Purpose(data.purpose), data.code, ctx
+            Channel(data.channel),
+            data.destination,
+            Purpose(data.purpose),
+            data.code,
+            ctx,
+            caller=caller.account_id if caller else None,
         )
         account, tokens = result.account, result.tokens
         out = VerifyOut(
