@@ -45,7 +45,7 @@ VALID = {
     "/api/v1/auth/login": {"email": "a@example.com", "password": "x" * 12, "turnstile_token": "t"},
     "/api/v1/auth/refresh": {"refresh_token": "rt_x"},
     "/api/v1/auth/logout": {"refresh_token": "rt_x", "all": False},
-    "/api/v1/me/password": {"current_password": "x" * 12, "new_password": "y" * 12},
+    "/api/v1/me/password": {"current_password": "x" * 12, "new_password": "granite violet lantern"},
     "/api/v1/admin/verifications/abc/decision": {"decision": "approve"},
     "/api/v1/auth/password/forgot": {
         "channel": "email",
@@ -56,7 +56,7 @@ VALID = {
         "channel": "email",
         "destination": "a@example.com",
         "code": "123456",
-        "new_password": "y" * 12,
+        "new_password": "granite violet lantern",
     },
     "/api/v1/me/email": {"new_email": "b@example.com", "password": "x" * 12},
     "/api/v1/me/phone": {"new_phone": "+447700900556", "password": "x" * 12},
