@@ -14,8 +14,8 @@ from bench.throughput import Run, _measure
 def without_sentry(
     stack: BenchStack, scenarios: Scenarios, workdir: Path, *, seconds: int, connections: int
 ) -> dict[str, Run]:
-    """Diagnosis: staging (production needs a DSN), JSON logs, every real adapter, no DSN."""
-    env = dict(stack.env, DOMESTYX_ENV="staging", LOG_FORMAT="json")
+    """Diagnosis: test mode (production needs a DSN), JSON logs, every real adapter, no DSN."""
+    env = dict(stack.env, DOMESTYX_ENV="test", LOG_FORMAT="json")
     env.pop("SENTRY_DSN_BACKEND")
     runs: dict[str, Run] = {}
     with ServeProcess(env, workdir / "serve-without-sentry.log") as server:

@@ -145,7 +145,7 @@ need a route to cost at most about twice an async no-op, while each of these rou
 thread offload, one or two database transactions and several Redis round trips. {shared}
 
 **The biggest single cost is the Sentry SDK's instrumentation**, not the route's own work. The
-same routes on a second server with identical settings except no backend DSN (staging, because
+same routes on a second server with identical settings except no backend DSN (test mode, because
 production refuses to start without one; diagnosis only, not used for any goal):
 
 | route | server CPU ms/req with Sentry | without | req/s with | without |

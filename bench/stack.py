@@ -105,7 +105,8 @@ def production_env(
         "AWS_CA_BUNDLE": str(ca_file),
         "SSL_CERT_FILE": str(ca_file),
         "SENTRY_DSN_BACKEND": stubs["sentry"].dsn,
-        "SENTRY_DSN_FRONTEND": stubs["sentry"].dsn,
+        # Browsers load this one, so production takes https only; no browser runs here.
+        "SENTRY_DSN_FRONTEND": "https://pub@sentry.domestyx.test/2",
         "ALLOWED_HOSTS": API_HOST,
         "CORS_ALLOWED_ORIGINS": f"https://{APP_HOST}",
         "SECRET_KEY": secrets.token_urlsafe(48),

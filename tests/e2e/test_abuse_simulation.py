@@ -97,7 +97,7 @@ def test_a_one_number_from_200_ips_gets_at_most_its_destination_cap(
 def test_b_a_thousand_numbers_in_a_refused_prefix_get_no_sms(
     api: Any, stack: Stack, worker: WorkerProcess
 ) -> None:
-    assert not any(p.startswith("+371") for p in api.services.settings.sms_allowed_prefixes)
+    assert not any(p.startswith("+371") for p in api.services.settings.policy.sms_allowed_prefixes)
     outcomes: Counter[tuple[int, str]] = Counter()
     for i in range(1000):
         body = {

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 SITE_KEY = "0x4AAAAAAABrowserTestKey"
-ENVIRONMENT = "browser-test"
+ENVIRONMENT = "test"
 RELEASE = "domestyx@9.9.9-browser"
 PASSWORD = "correct horse battery staple"
 REVIEWER = ("reviewer@example.com", "+447700900999")

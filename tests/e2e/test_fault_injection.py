@@ -47,7 +47,7 @@ def test_database_unreachable_for_a_request_writes_nothing_and_recovers(
     tmp_path: Path, mariadb_behind_proxy: tuple[str, TcpProxy]
 ) -> None:
     url, proxy = mariadb_behind_proxy
-    services = build_services(embedded_settings(tmp_path, database_url=url))
+    services = build_services(embedded_settings(tmp_path, DATABASE_URL=url))
     body = {"password": PASSWORD, "role": "worker", "turnstile_token": DUMMY_TOKEN}
     with http_client(services) as client:
         first = {**body, "email": "a@example.com", "phone": "+447700900101"}
@@ -95,12 +95,12 @@ def test_storage_down_during_upload_leaves_no_row_and_reconcile_removes_the_orph
     endpoint, bucket, proxy = s3_behind_proxy
     settings = embedded_settings(
         tmp_path,
-        storage_bucket_name=bucket,
-        storage_access_key="testing",
-        storage_secret_key="testing",
-        storage_region="us-east-1",
-        storage_endpoint_url=endpoint,
-        storage_timeout_s=2,
+        STORAGE_BUCKET_NAME=bucket,
+        STORAGE_ACCESS_KEY="testing",
+        STORAGE_SECRET_KEY="testing",
+        STORAGE_REGION="us-east-1",
+        STORAGE_ENDPOINT_URL=endpoint,
+        STORAGE_TIMEOUT_SECONDS="2",
     )
     services = build_services(settings)
     direct = boto3.client(

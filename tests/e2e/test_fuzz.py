@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import ensure_resource_availability, use_
 from domestyx.entrypoints.http.app import create_app
 from domestyx.entrypoints.services import Services
 from tests.stubs.sentry_stub import SentryStub, isolated_sentry
-from tests.support.app import build_services, embedded_settings, http_client
+from tests.support.app import build_services, embedded_settings, http_client, rate_limits
 from tests.support.callers import staff, submit_for_review, unverified_worker, verified_worker
 from tests.support.files import png
 from tests.support.fuzzing import ANSWER_CHECKS, CHECKS, Identity, cases
@@ -151,7 +151,7 @@ def sentry() -> Iterator[SentryStub]:
 def world(tmp_path_factory: pytest.TempPathFactory, sentry: SentryStub) -> Iterator[World]:
     var_dir = Path(tmp_path_factory.mktemp("fuzz"))
     settings = embedded_settings(
-        var_dir, rate_limits=GENEROUS_IP_LIMITS, sentry_dsn_backend=sentry.dsn
+        var_dir, RATE_LIMITS=rate_limits(GENEROUS_IP_LIMITS), SENTRY_DSN_BACKEND=sentry.dsn
     )
     services = build_services(settings)
     with http_client(services) as client:

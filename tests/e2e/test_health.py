@@ -43,7 +43,7 @@ def probes() -> dict[str, CountingProbe]:
 
 @pytest.fixture
 def server(tmp_path: Path, probes: dict[str, CountingProbe]) -> Any:
-    services = build_services(embedded_settings(tmp_path, health_detail_token=TOKEN))
+    services = build_services(embedded_settings(tmp_path, HEALTH_DETAIL_TOKEN=TOKEN))
     with live_server(attrs.evolve(services, health=probes)) as client:
         yield client.http
 

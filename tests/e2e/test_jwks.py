@@ -55,13 +55,13 @@ class Rotation:
 
     def __init__(self, tmp_path: Path) -> None:
         self.clock = ManualClock(datetime.now(UTC))
-        self.base = embedded_settings(tmp_path)
+        self.tmp_path = tmp_path
         self.old_key, self.new_key = generate_pem(), generate_pem()
         self._stack: list[Any] = []
 
     def deploy(self, key: str, previous: str = "") -> Deployment:
-        settings: Settings = attrs.evolve(
-            self.base, jwt_signing_key=key, jwt_previous_signing_keys=previous
+        settings: Settings = embedded_settings(
+            self.tmp_path, JWT_SIGNING_KEY=key, JWT_PREVIOUS_SIGNING_KEYS=previous
         )
         services = build_services(settings, clock=self.clock)
         context = http_client(services)

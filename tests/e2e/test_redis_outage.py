@@ -32,7 +32,7 @@ def redis_server() -> Iterator[PrivateRedis]:
 
 @pytest.fixture
 def client(tmp_path: Path, redis_server: PrivateRedis) -> Iterator[Any]:
-    services = build_services(embedded_settings(tmp_path, redis_url=redis_server.url))
+    services = build_services(embedded_settings(tmp_path, REDIS_URL=redis_server.url))
     with http_client(services) as c:
         c.services = services  # type: ignore[attr-defined]
         yield c

@@ -46,7 +46,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     var_dir = Path(tmp_path_factory.mktemp("http"))
-    services = build_services(embedded_settings(var_dir, cors_allowed_origins=(ALLOWED_ORIGIN,)))
+    services = build_services(embedded_settings(var_dir, CORS_ALLOWED_ORIGINS=ALLOWED_ORIGIN))
     with http_client(services) as client:
         yield World(services, client)
 
@@ -125,7 +125,7 @@ def test_an_upload_over_the_request_cap_is_a_413_problem_and_stores_nothing(worl
 
 
 def test_an_upload_over_the_file_cap_is_a_413_problem_and_stores_nothing(tmp_path: Path) -> None:
-    services = build_services(embedded_settings(tmp_path, max_upload_bytes=64 * 1024))
+    services = build_services(embedded_settings(tmp_path, MAX_UPLOAD_BYTES=str(64 * 1024)))
     with http_client(services) as client:
         worker = verified_worker(client, services, "cap@example.com", "+447700900603")
         response = upload(client, worker, "passport", content=png(text=b"x" * 100_000))

@@ -102,7 +102,7 @@ class World:
             now = int(time.time())
             claims = {**claims_of(self.owner.tokens["access_token"]), "exp": now - 60}
             token = signed_token(
-                {**claims, "iat": now - 960}, self.services.settings.jwt_signing_key
+                {**claims, "iat": now - 960}, self.services.settings.keys.jwt_signing_key
             )
             return {"Authorization": f"Bearer {token}"}
         person = self.callers[caller]

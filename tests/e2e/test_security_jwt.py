@@ -41,7 +41,7 @@ class World:
 
     def __init__(self, services: Services, client: Any) -> None:
         self.client = client
-        self.key = services.settings.jwt_signing_key
+        self.key = services.settings.keys.jwt_signing_key
         self.kid = SigningKey.from_pem(self.key).kid
         # What an attacker can read: the public key, as PEM and as the raw JWK bytes.
         self.public_pem = public_pem(self.key)

@@ -47,7 +47,7 @@ def _codes(services: Services) -> set[str]:
 
 
 def _settings_secrets(services: Services) -> list[str]:
-    return [services.settings.secret_key, services.settings.jwt_signing_key]
+    return [services.settings.keys.secret_key, services.settings.keys.jwt_signing_key]
 
 
 def test_a_whole_sign_up_logs_no_password_code_token_or_key(
@@ -156,7 +156,7 @@ def test_crashes_reach_sentry_without_passwords_codes_tokens_or_contacts(
     def customize(infra: Any) -> None:
         infra.otp_store = otp_store
 
-    settings = embedded_settings(tmp_path, sentry_dsn_backend=sentry.dsn)
+    settings = embedded_settings(tmp_path, SENTRY_DSN_BACKEND=sentry.dsn)
     services = build_services(
         settings, customize=customize, passwords=CrashingPasswords(TEST_PARAMETERS), ids=ids
     )

@@ -53,7 +53,7 @@ def test_route_error_and_dead_lettered_job_arrive_once_each_without_secrets(
 
     secrets = SeededSecretGenerator(11)
     settings = embedded_settings(
-        tmp_path, sentry_dsn_backend=stub.dsn, environment="staging", release="2026.11.25-test"
+        tmp_path, SENTRY_DSN_BACKEND=stub.dsn, DOMESTYX_ENV="test", RELEASE="2026.11.25-test"
     )
     services = build_services(settings, customize=customize, secrets=secrets)
     body = {"email": EMAIL, "phone": PHONE, "password": PASSWORD, "role": "worker"}
@@ -73,7 +73,7 @@ def test_route_error_and_dead_lettered_job_arrive_once_each_without_secrets(
     route = next(e for e in events if "captcha adapter crashed" in str(e["exception"]))
     job = next(e for e in events if "email adapter crashed" in str(e["exception"]))
     for event in (route, job):
-        assert event["environment"] == "staging" and event["release"] == "2026.11.25-test"
+        assert event["environment"] == "test" and event["release"] == "2026.11.25-test"
         frames = event["exception"]["values"][-1]["stacktrace"]["frames"]
         assert any(
             f.get("module", "").startswith("domestyx") or "domestyx" in f.get("filename", "")
@@ -91,8 +91,8 @@ def test_route_error_and_dead_lettered_job_arrive_once_each_without_secrets(
         EXPLODE,
         DUMMY_TOKEN,
         *secrets.issued_codes,
-        settings.secret_key,
-        settings.jwt_signing_key,
+        services.settings.keys.secret_key,
+        services.settings.keys.jwt_signing_key,
     ):
         assert secret not in raw, secret
 

@@ -21,9 +21,9 @@ SECRET = new_signing_secret()
 def world(tmp_path: Path) -> Any:
     settings = embedded_settings(
         tmp_path,
-        twilio_auth_token=AUTH_TOKEN,
-        resend_webhook_secret=SECRET,
-        public_base_url="https://api.domestyx.test",
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        RESEND_WEBHOOK_SECRET=SECRET,
+        PUBLIC_BASE_URL="https://api.domestyx.test",
     )
     services = build_services(settings)
     with http_client(services) as client:

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import attrs
 from litestar.testing import TestClient
 
 from domestyx.adapters.sql import migrate
@@ -23,10 +22,14 @@ DUMMY_TOKEN = "XXXX.DUMMY.TOKEN.XXXX"
 PASSWORD = "correct horse battery staple"
 
 
-def embedded_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    """Embedded defaults under tmp_path, with any field replaced."""
-    base = Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path)})
-    return attrs.evolve(base, **overrides)
+def embedded_settings(tmp_path: Path, **env: str) -> Settings:
+    """Embedded defaults under tmp_path, plus environment variables (read as an operator's)."""
+    return Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path), **env})
+
+
+def rate_limits(overrides: tuple[tuple[str, str], ...]) -> str:
+    """(('login.ip', '30/10m'), ...) as a RATE_LIMITS value."""
+    return ",".join(f"{name}={spec}" for name, spec in overrides)
 
 
 def build_services(

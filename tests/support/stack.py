@@ -54,7 +54,7 @@ def stack_env(
     return {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
-        "DOMESTYX_ENV": "staging",
+        "DOMESTYX_ENV": "test",
         "DOMESTYX_VAR_DIR": str(tmp_path / "var"),
         "DATABASE_URL": db_url,
         "REDIS_URL": redis_url,

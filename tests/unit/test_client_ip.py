@@ -12,7 +12,7 @@ from domestyx.domain.model.abuse import ip_bucket
 from domestyx.entrypoints.http.client_ip import Network, client_ip, parse_networks
 from domestyx.entrypoints.http.middleware import EdgeMiddleware
 from domestyx.entrypoints.settings import Settings
-from tests.support.app import DUMMY_TOKEN, build_services, embedded_settings
+from tests.support.app import DUMMY_TOKEN, build_services, embedded_settings, rate_limits
 from tests.support.live_server import LOOPBACK_PROXY, ForwardingClient, live_server
 
 # https://www.cloudflare.com/ips-v4 and /ips-v6, as published.
@@ -30,7 +30,7 @@ CLIENT, SPOOF = "198.51.100.23", "6.6.6.6"
 
 def trusted(value: str) -> tuple[Network, ...]:
     """Networks as the service reads them from TRUSTED_PROXIES."""
-    return parse_networks(Settings.from_env({"TRUSTED_PROXIES": value}).trusted_proxies)
+    return parse_networks(Settings.from_env({"TRUSTED_PROXIES": value}).http.trusted_proxies)
 
 
 @pytest.mark.parametrize("xff", [None, "", SPOOF, f"{SPOOF}, {CLIENT}", "127.0.0.1", "10.0.0.1"])
@@ -166,7 +166,9 @@ def _body(endpoint: str, n: int) -> dict[str, Any]:
 def behind_loopback(tmp_path: Path) -> Iterator[ForwardingClient]:
     """The embedded app under uvicorn, trusting loopback as its proxy, limits squeezed."""
     limits = tuple((f"{name}.ip", spec) for name, (_, spec) in ENDPOINTS.items())
-    settings = embedded_settings(tmp_path, trusted_proxies=(LOOPBACK_PROXY,), rate_limits=limits)
+    settings = embedded_settings(
+        tmp_path, TRUSTED_PROXIES=LOOPBACK_PROXY, RATE_LIMITS=rate_limits(limits)
+    )
     with live_server(build_services(settings)) as client:
         yield client
 

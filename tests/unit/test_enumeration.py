@@ -15,7 +15,14 @@ from litestar.testing import TestClient
 from domestyx.domain.model.accounts import Role
 from domestyx.domain.model.audit import ClientContext
 from domestyx.entrypoints.services import Services
-from tests.support.app import DUMMY_TOKEN, PASSWORD, build_services, embedded_settings, http_client
+from tests.support.app import (
+    DUMMY_TOKEN,
+    PASSWORD,
+    build_services,
+    embedded_settings,
+    http_client,
+    rate_limits,
+)
 
 CALLS = 20
 # Lifted so that 2 x 20 calls from one test client measure the answer, not the rate limiter.
@@ -30,7 +37,7 @@ Call = Callable[[int], Any]
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[tuple[TestClient[Any], Services]]:
-    services = build_services(embedded_settings(tmp_path, rate_limits=LIFTED))
+    services = build_services(embedded_settings(tmp_path, RATE_LIMITS=rate_limits(LIFTED)))
     ctx = ClientContext(ip="192.0.2.1")
     for i in range(CALLS):  # the existing accounts: email proven, phone not yet
         services.accounts.register(_email(i), _phone(i), PASSWORD, Role.WORKER, ctx)

@@ -12,62 +12,52 @@ from pathlib import Path
 import pytest
 
 from domestyx.adapters.sql.engine import normalize_url
-from domestyx.adapters.system.signing_keys import generate_pem
+from domestyx.entrypoints.local_state import with_local_state
 from domestyx.entrypoints.settings import REQUIRED_IN_PRODUCTION, Settings, SettingsError
+from tests.support.production_env import CA_PEM, GOOD_PRODUCTION, JWT_KEY, SECRET
 from tests.support.tls import Authority
 
-GOOD_PRODUCTION = {
-    "DOMESTYX_ENV": "production",
-    "DATABASE_URL": "mysql://avnadmin:pw@db.aivencloud.com:12345/defaultdb?ssl-mode=REQUIRED",
-    "REDIS_URL": "rediss://default:pw@redis.example.com:6380",
-    "RESEND_API_KEY": "re_123",
-    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-    "TWILIO_AUTH_TOKEN": "t" * 32,
-    "TWILIO_FROM_NUMBER": "+15005550006",
-    "TURNSTILE_SITE_KEY": "0x4AAAAAAA",
-    "TURNSTILE_SECRET_KEY": "0x4AAAAAAA-secret",
-    "TURNSTILE_EXPECTED_HOSTNAMES": "app.domestyx.com",
-    "STORAGE_BUCKET_NAME": "domestyx-documents",
-    "STORAGE_ACCESS_KEY": "ak",
-    "STORAGE_SECRET_KEY": "sk",
-    "STORAGE_REGION": "auto",
-    "STORAGE_ENDPOINT_URL": "https://acc.r2.cloudflarestorage.com",
-    "SENTRY_DSN_BACKEND": "https://pub@o1.ingest.sentry.io/1",
-    "SENTRY_DSN_FRONTEND": "https://pub@o1.ingest.sentry.io/2",
-    "ALLOWED_HOSTS": "api.domestyx.com",
-    "CORS_ALLOWED_ORIGINS": "https://app.domestyx.com",
-    "SECRET_KEY": "s" * 48,
-    "JWT_SIGNING_KEY": generate_pem(),
-    "EMAIL_FROM": "DomestyX <no-reply@domestyx.com>",
-    "PUBLIC_BASE_URL": "https://api.domestyx.com",
-    "SMS_ALLOWED_PREFIXES": "+44,+254",
-    "TRUSTED_PROXIES": "10.0.0.0/8",
-    "RESEND_WEBHOOK_SECRET": "whsec_abc",
-    "HEARTBEAT_URL_WORKER": "https://uptime.betterstack.com/api/v1/heartbeat/w",
-    "HEARTBEAT_URL_PURGE": "https://uptime.betterstack.com/api/v1/heartbeat/p",
-    "HEARTBEAT_URL_BACKUP": "https://uptime.betterstack.com/api/v1/heartbeat/b",
-}
 
-
-def test_embedded_defaults_need_no_environment(tmp_path: Path) -> None:
-    settings = Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path)})
+def test_embedded_defaults_need_no_environment_and_reading_writes_nothing(tmp_path: Path) -> None:
+    settings = Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path), "DATABASE_CA_PEM": CA_PEM})
     assert settings.environment == "development"
-    assert settings.database_url.startswith("sqlite:///")
-    assert settings.redis_url is None and not settings.uses_s3
-    assert len(settings.secret_key) >= 32 and settings.secret_key != settings.jwt_signing_key
+    assert settings.database.url == f"sqlite:///{tmp_path}/domestyx.db"
+    assert settings.redis.url is None and settings.storage.bucket_name is None
+    assert settings.keys.secret_key == "" and settings.database.ca_file is None
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_embedded_keys_survive_a_restart(tmp_path: Path) -> None:
-    first = Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path)})
-    second = Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path)})
-    assert first.secret_key == second.secret_key
+def test_the_composition_root_keeps_embedded_keys_across_restarts(tmp_path: Path) -> None:
+    first = with_local_state(Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path)}))
+    second = with_local_state(Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path)}))
+    assert len(first.keys.secret_key) >= 32
+    assert first.keys.secret_key != first.keys.jwt_signing_key
+    assert first.keys == second.keys
+    assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_ca_given_as_pem_text_becomes_a_file_where_the_engine_needs_it(tmp_path: Path) -> None:
+    env = {**GOOD_PRODUCTION, "DOMESTYX_VAR_DIR": str(tmp_path)}
+    settings = with_local_state(Settings.from_env(env))
+    assert settings.database.ca_file == str(tmp_path / "database-ca.pem")
+    assert Path(settings.database.ca_file).read_text().splitlines()[1] == "MIIB"
+    assert settings.keys.secret_key == SECRET  # production keys are never generated
+
+
+def test_each_default_is_declared_once_on_its_group() -> None:
+    settings = Settings.from_env({"PORT": "10000", "WORKER_THREADS": "7", "LOG_LEVEL": "debug"})
+    assert settings.http.listen_port == 10000 and settings.worker.threads == 7
+    assert settings.http.base_url == "http://127.0.0.1:10000"
+    assert settings.observability.log_level == "DEBUG"
+    assert settings.observability.log_format == "text"
+    assert Settings.from_env(GOOD_PRODUCTION).observability.log_format == "json"
 
 
 def test_complete_production_environment_is_accepted() -> None:
     settings = Settings.from_env(GOOD_PRODUCTION)
     assert settings.is_production
-    assert settings.sms_allowed_prefixes == ("+44", "+254")
-    assert dict(settings.heartbeat_urls)["worker"].endswith("/w")
+    assert settings.policy.sms_allowed_prefixes == ("+44", "+254")
+    assert dict(settings.observability.heartbeat_urls)["worker"].endswith("/w")
 
 
 def test_production_lists_every_missing_variable_at_once() -> None:
@@ -78,27 +68,9 @@ def test_production_lists_every_missing_variable_at_once() -> None:
         assert name in message
 
 
-@pytest.mark.parametrize(
-    ("name", "value", "complaint"),
-    [
-        ("DATABASE_URL", "sqlite:///x.db", "must be a MySQL URL"),
-        ("SECRET_KEY", "short", "at least 32 bytes"),
-        ("TURNSTILE_SECRET_KEY", "1x0000000000000000000000000000000AA", "test secret"),
-        ("PUBLIC_BASE_URL", "http://api.domestyx.com", "https://"),
-        ("SMS_ALLOWED_PREFIXES", "44", "not an E.164 prefix"),
-        ("TRUSTED_PROXIES", "not-a-network", "not an IP network"),
-        ("RATE_LIMITS", "otp_send.ip=lots", "RATE_LIMITS"),
-        ("ALLOWED_HOSTS", "*", "real host names"),
-    ],
-)
-def test_production_rejects_invalid_values(name: str, value: str, complaint: str) -> None:
-    with pytest.raises(SettingsError, match=complaint):
-        Settings.from_env({**GOOD_PRODUCTION, name: value})
-
-
 def test_secrets_stay_out_of_repr() -> None:
     text = repr(Settings.from_env(GOOD_PRODUCTION))
-    for secret in ("s" * 48, "j" * 48, "re_123", "0x4AAAAAAA-secret", "t" * 32):
+    for secret in (SECRET, JWT_KEY, "re_123", "0x4AAAAAAA-secret", "t" * 32, "avnadmin:pw"):
         assert secret not in text
 
 
@@ -123,8 +95,45 @@ def test_production_serve_with_nothing_set_exits_fast_naming_everything(tmp_path
         check=False,
     )
     elapsed = time.monotonic() - started
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert elapsed < 2.0, f"took {elapsed:.2f}s"
     for name in REQUIRED_IN_PRODUCTION:
         assert name in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["prod", "staging", "production2", "dev", "prod uction"])
+def test_an_unknown_domestyx_env_is_refused_in_every_mode(value: str, tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"DOMESTYX_ENV": value, "DOMESTYX_VAR_DIR": str(tmp_path)})
+    assert caught.value.problems == [
+        f"DOMESTYX_ENV must be one of development, test, production, got {value!r} "
+        "(anything else would silently run the dev adapters)"
+    ]
+
+
+@pytest.mark.parametrize("value", ["development", "test", "", "TEST"])
+def test_the_known_non_production_modes_start_on_embedded_defaults(value: str) -> None:
+    assert not Settings.from_env({"DOMESTYX_ENV": value}).is_production
+
+
+def test_the_production_spelling_is_case_insensitive_and_gets_every_check() -> None:
+    with pytest.raises(SettingsError, match="DATABASE_URL is required in production"):
+        Settings.from_env({"DOMESTYX_ENV": " PRODUCTION"})
+
+
+def test_serve_with_domestyx_env_prod_exits_2_and_creates_nothing(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "DOMESTYX_ENV": "prod", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "domestyx.entrypoints.cli.main", "serve"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "DOMESTYX_ENV must be one of development, test, production, got 'prod'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "var").exists()  # no SQLite, no outbox, no keys

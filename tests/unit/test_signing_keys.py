@@ -24,9 +24,10 @@ from domestyx.domain.model.accounts import Role
 from domestyx.domain.model.errors import InvalidToken
 from domestyx.domain.model.sessions import AccessClaims
 from domestyx.entrypoints.cli.main import main
+from domestyx.entrypoints.local_state import with_local_state
 from domestyx.entrypoints.settings import Settings, SettingsError
+from tests.support.production_env import GOOD_PRODUCTION
 from tests.support.tokens import hmac_token, unsigned_token
-from tests.unit.test_settings import GOOD_PRODUCTION
 
 
 def _pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> str:
@@ -134,8 +135,8 @@ def test_claims_round_trip_every_model_field() -> None:
 
 
 def test_the_embedded_default_derives_a_stable_key_without_a_file(tmp_path: Path) -> None:
-    first = Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path)})
-    second = Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path)})
+    first = with_local_state(Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path)})).keys
+    second = with_local_state(Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path)})).keys
     assert first.jwt_signing_key == second.jwt_signing_key
     assert SigningKey.from_pem(first.jwt_signing_key).alg == "EdDSA"
     assert not list(tmp_path.glob("jwt*"))

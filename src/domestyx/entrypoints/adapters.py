@@ -68,13 +68,13 @@ def build_infrastructure(settings: Settings) -> Infrastructure:
 
 
 def _counters(settings: Settings) -> tuple[Any, OtpStore, RateLimiter, FailureCounter]:
-    if settings.redis_url is None:
+    if settings.redis.url is None:
         return None, InMemoryOtpStore(), InMemoryRateLimiter(), InMemoryFailureCounter()
     from domestyx.adapters.redis.client import connect
     from domestyx.adapters.redis.otp_store import RedisOtpStore
     from domestyx.adapters.redis.rate_limiter import RedisFailureCounter, RedisRateLimiter
 
-    client = connect(settings.redis_url)
+    client = connect(settings.redis.url)
     return client, RedisOtpStore(client), RedisRateLimiter(client), RedisFailureCounter(client)
 
 
@@ -87,22 +87,22 @@ def _replays(redis_client: Any) -> ReplayGuard:
 
 
 def _messaging(settings: Settings) -> tuple[EmailSender, SmsSender, Any]:
-    if settings.resend_api_key and settings.twilio_account_sid:
+    if settings.email.resend_api_key and settings.sms.twilio_account_sid:
         from domestyx.adapters.resend.email_sender import ResendEmailSender
         from domestyx.adapters.twilio.sms_sender import TwilioSmsSender
 
         email = ResendEmailSender(
-            settings.resend_api_key,
-            settings.email_from,
-            api_url=settings.resend_api_url,
-            reply_to=settings.email_reply_to,
+            settings.email.resend_api_key,
+            settings.email.email_from,
+            api_url=settings.email.resend_api_url,
+            reply_to=settings.email.email_reply_to,
         )
         sms = TwilioSmsSender(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token or "",
-            from_number=settings.twilio_from_number,
-            messaging_service_sid=settings.twilio_messaging_service_sid,
-            api_base_url=settings.twilio_api_base_url,
+            settings.sms.twilio_account_sid,
+            settings.sms.twilio_auth_token or "",
+            from_number=settings.sms.twilio_from_number,
+            messaging_service_sid=settings.sms.twilio_messaging_service_sid,
+            api_base_url=settings.sms.twilio_api_base_url,
         )
         return email, sms, None
     from domestyx.adapters.dev.outbox import FileOutbox, OutboxEmailSender, OutboxSmsSender
@@ -113,42 +113,42 @@ def _messaging(settings: Settings) -> tuple[EmailSender, SmsSender, Any]:
 
 def _captcha(settings: Settings) -> CaptchaVerifier:
     if (
-        settings.turnstile_secret_key in TestSecretCaptchaVerifier.SECRETS
+        settings.captcha.secret_key in TestSecretCaptchaVerifier.SECRETS
         and not settings.is_production
     ):
-        return TestSecretCaptchaVerifier(settings.turnstile_secret_key)
+        return TestSecretCaptchaVerifier(settings.captcha.secret_key)
     from domestyx.adapters.turnstile.captcha import TurnstileCaptchaVerifier
 
     return TurnstileCaptchaVerifier(
-        settings.turnstile_secret_key, siteverify_url=settings.turnstile_siteverify_url
+        settings.captcha.secret_key, siteverify_url=settings.captcha.siteverify_url
     )
 
 
 def _storage(settings: Settings) -> tuple[DocumentStorage, Any]:
-    if settings.storage_bucket_name:
+    if settings.storage.bucket_name:
         from domestyx.adapters.s3.storage import S3DocumentStorage
 
         storage = S3DocumentStorage(
-            settings.storage_bucket_name,
-            access_key=settings.storage_access_key or "",
-            secret_key=settings.storage_secret_key or "",
-            region=settings.storage_region,
-            endpoint_url=settings.storage_endpoint_url,
-            timeout_s=settings.storage_timeout_s,
+            settings.storage.bucket_name,
+            access_key=settings.storage.access_key or "",
+            secret_key=settings.storage.secret_key or "",
+            region=settings.storage.region,
+            endpoint_url=settings.storage.endpoint_url,
+            timeout_s=settings.storage.timeout_s,
         )
         return storage, None
     from domestyx.adapters.localfs.storage import LocalDirectoryDocumentStorage
 
     local = LocalDirectoryDocumentStorage(
         Path(settings.var_dir) / "documents",
-        signing_key=derive_key(settings.secret_key.encode(), "domestyx/local-files"),
-        base_url=settings.public_base_url,
+        signing_key=derive_key(settings.keys.secret_key.encode(), "domestyx/local-files"),
+        base_url=settings.http.base_url,
     )
     return local, local
 
 
 def _reporter(settings: Settings) -> ErrorReporter:
-    if not settings.sentry_dsn_backend:
+    if not settings.observability.sentry_dsn_backend:
         return LoggingErrorReporter()
     from domestyx.adapters.sentry.reporter import SentryErrorReporter
 
@@ -156,23 +156,23 @@ def _reporter(settings: Settings) -> ErrorReporter:
 
 
 def _heartbeat(settings: Settings) -> Heartbeat:
-    if not settings.heartbeat_urls:
+    if not settings.observability.heartbeat_urls:
         return LoggingHeartbeat()
     from domestyx.adapters.betterstack.heartbeat import HttpHeartbeat
 
-    return HttpHeartbeat(dict(settings.heartbeat_urls))
+    return HttpHeartbeat(dict(settings.observability.heartbeat_urls))
 
 
 def _webhooks(settings: Settings) -> dict[str, DeliveryWebhook]:
     hooks: dict[str, DeliveryWebhook] = {}
-    if settings.twilio_auth_token:
+    if settings.sms.twilio_auth_token:
         from domestyx.adapters.twilio.webhooks import TwilioStatusWebhook
 
-        hooks["twilio"] = TwilioStatusWebhook(settings.twilio_auth_token)
-    if settings.resend_webhook_secret:
+        hooks["twilio"] = TwilioStatusWebhook(settings.sms.twilio_auth_token)
+    if settings.email.resend_webhook_secret:
         from domestyx.adapters.resend.webhooks import ResendWebhook
 
-        hooks["resend"] = ResendWebhook(settings.resend_webhook_secret)
+        hooks["resend"] = ResendWebhook(settings.email.resend_webhook_secret)
     return hooks
 
 

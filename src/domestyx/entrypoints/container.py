@@ -39,6 +39,7 @@ from domestyx.domain.services.sessions import SessionService
 from domestyx.entrypoints.adapters import Infrastructure, build_infrastructure, dev_adapters_in
 from domestyx.entrypoints.health import health_checks
 from domestyx.entrypoints.http.context import current_request_id
+from domestyx.entrypoints.local_state import with_local_state
 from domestyx.entrypoints.services import Services
 from domestyx.entrypoints.settings import Settings, SettingsError
 from domestyx.entrypoints.worker.broker import make_broker
@@ -61,12 +62,15 @@ def build_container(
     passwords: PasswordHasher | None = None,
 ) -> punq.Container:
     """Build everything eagerly (punq singletons are not thread-safe to build lazily)."""
-    if settings.sentry_dsn_backend:
+    settings = with_local_state(settings)
+    if settings.observability.sentry_dsn_backend:
         from domestyx.adapters.sentry.reporter import init_sentry
 
         # Before the broker exists, or the Dramatiq integration misses it.
         init_sentry(
-            settings.sentry_dsn_backend, environment=settings.environment, release=settings.release
+            settings.observability.sentry_dsn_backend,
+            environment=settings.environment,
+            release=settings.release,
         )
     infra = build_infrastructure(settings)
     if customize is not None:
@@ -111,11 +115,13 @@ def _wire(
     secrets: SecretGenerator,
     passwords: PasswordHasher | None,
 ) -> Services:
-    master = settings.secret_key.encode()
+    master = settings.keys.secret_key.encode()
     hasher = KeyedHasher(derive_key(master, "domestyx/hmac/v1"))
     sealer = CodeSealer(derive_key(master, "domestyx/outbox-seal/v1"))
     engine = create_database_engine(
-        settings.database_url, ca_file=settings.database_ca_file, pool_size=settings.web_threads
+        settings.database.url,
+        ca_file=settings.database.ca_file,
+        pool_size=settings.http.web_threads,
     )
     uow = SqlUnitOfWorkFactory(engine)
     broker = make_broker(settings)
@@ -123,18 +129,19 @@ def _wire(
     auditor = Auditor(ids=ids, clock=clock)
     passwords = passwords or Argon2PasswordHasher(
         Argon2Parameters(
-            time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_kib
+            time_cost=settings.policy.argon2_time_cost,
+            memory_cost_kib=settings.policy.argon2_memory_kib,
         )
     )
     signer: TokenSigner = JwtTokenSigner(
-        settings.jwt_signing_key,
-        previous_pems=settings.jwt_previous_signing_keys,
+        settings.keys.jwt_signing_key,
+        previous_pems=settings.keys.jwt_previous_signing_keys,
         issuer="domestyx",
         audience="domestyx-api",
         clock=clock,
     )
-    policy = AbusePolicy(sms=SmsPolicy(settings.sms_allowed_prefixes)).with_overrides(
-        dict(settings.rate_limits)
+    policy = AbusePolicy(sms=SmsPolicy(settings.policy.sms_allowed_prefixes)).with_overrides(
+        dict(settings.policy.rate_limits)
     )
     guard = RequestGuard(
         limiter=infra.limiter,
@@ -146,7 +153,7 @@ def _wire(
         reporter=infra.reporter,
         policy=policy,
         captcha_policy=CaptchaPolicy(
-            settings.turnstile_expected_hostnames, require_action=settings.is_production
+            settings.captcha.expected_hostnames, require_action=settings.is_production
         ),
     )
     sessions = SessionService(
@@ -190,7 +197,7 @@ def _wire(
     )
     recovery, contact_change = _flow_services(accounts, uow, queue, ids=ids, auditor=auditor)
     callback = (
-        f"{settings.public_base_url}/api/v1/webhooks/twilio/status"
+        f"{settings.http.base_url}/api/v1/webhooks/twilio/status"
         if "twilio" in infra.webhooks
         else None
     )
@@ -277,7 +284,7 @@ def _document_services(
         secrets=secrets,
         clock=clock,
         auditor=auditor,
-        max_size=settings.max_upload_bytes,
+        max_size=settings.policy.max_upload_bytes,
     )
     review = ReviewService(uow=uow, ids=ids, clock=clock, auditor=auditor)
     retention = RetentionService(
@@ -286,7 +293,7 @@ def _document_services(
         clock=clock,
         auditor=auditor,
         reporter=infra.reporter,
-        pending_ttl=timedelta(hours=settings.pending_account_ttl_hours),
+        pending_ttl=timedelta(hours=settings.policy.pending_account_ttl_hours),
     )
     return documents, review, retention
 

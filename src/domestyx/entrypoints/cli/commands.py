@@ -20,7 +20,7 @@ from domestyx.entrypoints.settings import Settings
 
 
 def _services(settings: Settings) -> Services:
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.observability.log_format, settings.observability.log_level)
     return services_of(build_container(settings))
 
 
@@ -35,26 +35,26 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from domestyx.entrypoints.http.app import create_app
     from domestyx.entrypoints.http.slow_headers import header_deadline_protocol
 
-    port = args.port or settings.port
-    if "PUBLIC_BASE_URL" not in os.environ and not settings.is_production:
-        # Embedded default: links the app serves itself must carry the port it listens on.
-        settings = attrs.evolve(settings, port=port, public_base_url=f"http://127.0.0.1:{port}")
+    port = args.port or settings.http.listen_port
+    host = args.host or settings.listen_host
+    # Without PUBLIC_BASE_URL, links the app serves itself carry the port it listens on.
+    settings = attrs.evolve(settings, http=attrs.evolve(settings.http, port=port))
     services = _services(settings)
     if services.engine.dialect.name == "sqlite":
         migrations.upgrade(services.engine)
     app = create_app(services)
     # Handlers run in this pool; size it like the database pool, not the loop's default (CPU+4).
-    set_asyncio_executor(ThreadPoolExecutor(settings.web_threads, thread_name_prefix="web"))
+    set_asyncio_executor(ThreadPoolExecutor(settings.http.web_threads, thread_name_prefix="web"))
     uvicorn.run(
         app,
-        host=args.host,
+        host=host,
         port=port,
         log_config=None,
         access_log=False,
         server_header=False,
         proxy_headers=False,
         timeout_graceful_shutdown=10,
-        http=header_deadline_protocol(settings.header_timeout_s),
+        http=header_deadline_protocol(settings.http.header_timeout_s),
     )
     return 0
 
@@ -66,9 +66,9 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
     services = _services(settings)
     runner = WorkerRunner(
         services.broker,
-        threads=args.threads or settings.worker_threads,
+        threads=args.threads or settings.worker.threads,
         heartbeat_check="worker",
-        heartbeat_every_s=settings.worker_heartbeat_s,
+        heartbeat_every_s=settings.worker.heartbeat_s,
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -110,11 +110,11 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
 
 def _providers(settings: Settings) -> dict[str, bool]:
     return {
-        "email": bool(settings.resend_api_key),
-        "sms": bool(settings.twilio_account_sid),
-        "turnstile": settings.turnstile_secret_key not in _test_secrets(),
-        "sentry": bool(settings.sentry_dsn_backend),
-        "heartbeats": bool(settings.heartbeat_urls),
+        "email": bool(settings.email.resend_api_key),
+        "sms": bool(settings.sms.twilio_account_sid),
+        "turnstile": settings.captcha.secret_key not in _test_secrets(),
+        "sentry": bool(settings.observability.sentry_dsn_backend),
+        "heartbeats": bool(settings.observability.heartbeat_urls),
     }
 
 
@@ -174,9 +174,8 @@ def backup(args: argparse.Namespace, settings: Settings) -> int:
     def run(services: Services) -> str:
         if args.action == "create":
             return str(create_backup(services.engine, services.storage, now=services.clock.now()))
-        report: Any = verify_backup(
-            settings.database_url, services.storage, ca_file=settings.database_ca_file
-        )
+        database = services.settings.database  # its CA is a file by now
+        report: Any = verify_backup(database.url, services.storage, ca_file=database.ca_file)
         if not report.ok:
             raise BackupMismatch(str(report))
         return str(report)
@@ -192,5 +191,5 @@ def monitors(args: argparse.Namespace, settings: Settings) -> int:
     """Create or update the Better Stack monitors and heartbeats from configuration."""
     from domestyx.entrypoints.cli.monitors import sync_monitors
 
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.observability.log_format, settings.observability.log_level)
     return sync_monitors(settings, dry_run=args.dry_run)

@@ -18,8 +18,8 @@ HEARTBEATS = {
 
 def desired(settings: Settings) -> list[Spec]:
     """The monitors and heartbeats DomestyX needs, named stably so re-runs find them."""
-    base, every = settings.public_base_url, settings.monitor_check_frequency_s
-    regions = tuple(settings.monitor_regions)
+    base, every = settings.http.base_url, settings.observability.monitor_check_frequency_s
+    regions = tuple(settings.observability.monitor_regions)
     specs: list[Spec] = [
         MonitorSpec(
             "DomestyX API ready", f"{base}/health/ready", check_frequency=every, regions=regions
@@ -39,11 +39,12 @@ def sync_monitors(settings: Settings, *, dry_run: bool) -> int:
     """Plan, print, and (unless dry-run) apply; prints the heartbeat URLs to configure."""
     from domestyx.adapters.betterstack.monitors import BetterStackClient, apply, plan
 
-    if not settings.betterstack_api_token:
+    if not settings.observability.betterstack_api_token:
         print("domestyx: BETTERSTACK_API_TOKEN is required for monitors sync", file=sys.stderr)
         return 2
     client = BetterStackClient(
-        settings.betterstack_api_token, base_url=settings.betterstack_api_url
+        settings.observability.betterstack_api_token,
+        base_url=settings.observability.betterstack_api_url,
     )
     try:
         changes = plan(desired(settings), client.existing())

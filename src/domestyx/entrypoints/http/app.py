@@ -58,16 +58,16 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
         handlers.append(DevOutboxController)
     if services.local_files is not None:
         handlers.append(LocalFilesController)
-    run_worker = (not settings.uses_redis) if embedded_worker is None else embedded_worker
+    run_worker = (settings.redis.url is None) if embedded_worker is None else embedded_worker
     runner = WorkerRunner(services.broker, threads=2) if run_worker else None
     return Litestar(
         route_handlers=handlers,
         middleware=[
             DefineMiddleware(
                 EdgeMiddleware,
-                trusted=parse_networks(settings.trusted_proxies),
+                trusted=parse_networks(settings.http.trusted_proxies),
                 hsts=settings.is_production,
-                on_request=_sentry_tagger(settings.sentry_dsn_backend),
+                on_request=_sentry_tagger(settings.observability.sentry_dsn_backend),
             ),
             # Before the route, and so before Sentry's integration parses the body.
             DefineMiddleware(BodyGuard, limits=body_limits(settings)),
@@ -80,14 +80,16 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
             path="/schema",
             render_plugins=[SelfHostedSwaggerPlugin()],
         ),
-        cors_config=_cors(settings.cors_allowed_origins),
-        allowed_hosts=_hosts(settings.allowed_hosts),
+        cors_config=_cors(settings.http.cors_allowed_origins),
+        allowed_hosts=_hosts(settings.http.allowed_hosts),
         request_max_body_size=JSON_BODY_LIMIT,
         state=State(
             {
                 "services": services,
                 "readiness": ReadinessProbe(services.health),
-                "unhandled_reporter": None if settings.sentry_dsn_backend else services.reporter,
+                "unhandled_reporter": None
+                if settings.observability.sentry_dsn_backend
+                else services.reporter,
             }
         ),
         # Lambdas: Litestar passes the app to hooks that take arguments.
@@ -102,9 +104,9 @@ def body_limits(settings: Settings) -> BodyLimits:
     """The body bounds the settings ask for."""
     return BodyLimits(
         json_max_bytes=JSON_BODY_LIMIT,
-        json_timeout_s=settings.body_timeout_s,
-        upload_grace_s=settings.body_timeout_s,
-        upload_min_bytes_per_s=settings.upload_min_bytes_per_s,
+        json_timeout_s=settings.http.body_timeout_s,
+        upload_grace_s=settings.http.body_timeout_s,
+        upload_min_bytes_per_s=settings.http.upload_min_bytes_per_s,
     )
 
 
@@ -137,7 +139,9 @@ def _cors(origins: tuple[str, ...]) -> CORSConfig | None:
 
 
 def _hosts(hosts: tuple[str, ...]) -> AllowedHostsConfig | None:
-    if not hosts or "*" in hosts:
+    if not hosts or hosts == ("*",):
         return None
+    # Fail closed: Litestar turns the whole check off for any "*", so a stray one is dropped.
+    hosts = tuple(host for host in hosts if host != "*")
     # Platform health probes may use an internal Host header; health routes are host-agnostic.
     return AllowedHostsConfig(allowed_hosts=list(hosts), exclude=["/health"])

@@ -30,7 +30,7 @@ class SystemController(Controller):
         probe: ReadinessProbe = request.app.state["readiness"]
         checks = probe.results()
         healthy = all(check["status"] == "ok" for check in checks.values())
-        token = services_of(request).settings.health_detail_token
+        token = services_of(request).settings.observability.health_detail_token
         if not may_see_details(token, request.headers.get("authorization", "")):
             checks = public_view(checks)
         body = {"status": "ok" if healthy else "unavailable", "checks": checks}
@@ -41,9 +41,9 @@ class SystemController(Controller):
         """Public settings for browsers and apps; nothing secret."""
         settings = services_of(request).settings
         return ConfigOut(
-            turnstile_site_key=settings.turnstile_site_key,
-            sentry_dsn_frontend=settings.sentry_dsn_frontend,
+            turnstile_site_key=settings.captcha.site_key,
+            sentry_dsn_frontend=settings.observability.sentry_dsn_frontend,
             environment=settings.environment,
             release=settings.release,
-            turnstile_script_url=settings.turnstile_script_url,
+            turnstile_script_url=settings.captcha.script_url,
         )

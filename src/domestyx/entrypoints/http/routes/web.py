@@ -39,8 +39,8 @@ def origin_of(url: str | None) -> str | None:
 
 def page_csp(settings: Settings) -> str:
     """'self' plus exactly the third parties the client talks to: Turnstile and Sentry."""
-    turnstile = origin_of(settings.turnstile_script_url)
-    sentry = origin_of(settings.sentry_dsn_frontend)
+    turnstile = origin_of(settings.captcha.script_url)
+    sentry = origin_of(settings.observability.sentry_dsn_frontend)
     frames = dict.fromkeys(o for o in (turnstile, TURNSTILE_FRAMES) if o)
     directives = {
         "default-src": ["'self'"],

@@ -39,7 +39,7 @@ async def _handle(request: Req, provider: str, path: str) -> dict[str, int]:
         raise InvalidSignature("this provider's callbacks are not configured")
     body = await request.body()
     # Twilio signs the URL it called: our public one, not what the proxy forwarded.
-    url = services.settings.public_base_url + path
+    url = services.settings.http.base_url + path
     if request.url.query:
         url += "?" + request.url.query
     headers = dict(request.headers)

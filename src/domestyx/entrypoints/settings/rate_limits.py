@@ -1,0 +1,81 @@
+"""RATE_LIMITS and the SMS budgets: typos are refused, production keeps limits under ceilings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from domestyx.domain.model.abuse import DEFAULT_LIMITS, Limit, Scope
+from domestyx.domain.model.errors import InvalidInput
+from domestyx.entrypoints.settings.reader import csv
+
+# Production ceiling: an override may be at most this many times its default, in count and rate.
+CEILING = 100
+SMS_BUDGETS = (
+    ("SMS_HOURLY_BUDGET", "otp_send_sms.global"),
+    ("SMS_PREFIX_HOURLY_CAP", "otp_send_sms.prefix"),
+)
+_SYNTAX = "operation.scope=count/window, e.g. login.ip=30/10m"
+
+
+def read_rate_limits(
+    env: Mapping[str, str], problems: list[str], *, production: bool
+) -> tuple[tuple[str, str], ...]:
+    """Every override as ('operation.scope', 'count/window'), each checked; problems appended."""
+    written = [("RATE_LIMITS", item) for item in csv(env.get("RATE_LIMITS", ""))]
+    for variable, name in SMS_BUDGETS:
+        if env.get(variable, "").strip():
+            written.append((variable, f"{name}={env[variable].strip()}/1h"))
+    overrides = []
+    for variable, item in written:
+        name, _, spec = (part.strip() for part in item.partition("="))
+        problem = _problem(name, spec, production=production)
+        if problem is None:
+            overrides.append((name, spec))
+        else:
+            shown = env[variable].strip() if variable != "RATE_LIMITS" else item
+            problems.append(f"{variable}: {shown!r}: {problem}")
+    return tuple(overrides)
+
+
+def _problem(name: str, spec: str, *, production: bool) -> str | None:
+    operation, dot, scope = name.partition(".")
+    if not dot or not spec:
+        return f"not {_SYNTAX}"
+    unknown = _unknown(operation, scope)
+    if unknown:
+        return unknown
+    try:
+        limit = Limit.parse(scope, spec)
+    except InvalidInput:
+        return f"bad limit {spec!r}; expected count/window like 20/1h, 5/10m, 100/30s or 1/1d"
+    if limit.count < 0 or limit.window.total_seconds() <= 0:
+        return "the count must be 0 or more and the window longer than 0"
+    defaults = [d for d in DEFAULT_LIMITS[operation] if d.scope == scope]
+    return _above_ceiling(limit, defaults) if production else None
+
+
+def _unknown(operation: str, scope: str) -> str | None:
+    """A typo would otherwise add a rule nothing ever applies (the limit silently off)."""
+    if operation not in DEFAULT_LIMITS:
+        return f"unknown operation {operation!r} (known: {', '.join(DEFAULT_LIMITS)})"
+    if scope not in set(Scope):
+        return f"unknown scope {scope!r} (known: {', '.join(Scope)})"
+    scopes = list(dict.fromkeys(limit.scope for limit in DEFAULT_LIMITS[operation]))
+    if scope not in scopes:
+        return f"{operation} is not limited by {scope} (its scopes: {', '.join(scopes)})"
+    return None
+
+
+def _above_ceiling(limit: Limit, defaults: list[Limit]) -> str | None:
+    """Counts and rates of at most CEILING times the most generous default of that scope."""
+    most = max(defaults, key=lambda d: d.count / d.window.total_seconds())
+    max_count = CEILING * max(d.count for d in defaults)
+    rate = limit.count / limit.window.total_seconds()
+    if limit.count <= max_count and rate <= CEILING * most.count / most.window.total_seconds():
+        return None
+    window = int(most.window.total_seconds())
+    return (
+        f"above the production ceiling of {CEILING}x the default "
+        f"({most.count} per {window}s): at most {max_count} per window and "
+        f"{CEILING * most.count} per {window}s"
+    )
