@@ -12,36 +12,39 @@ Command = Callable[[argparse.Namespace, Settings], int]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from domestyx.entrypoints.cli import commands as c
-
     parser = argparse.ArgumentParser(prog="domestyx", description="DomestyX trust core")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, func: str, help_text: str) -> argparse.ArgumentParser:
+        # By name: the commands import the whole stack, which a refused configuration never needs.
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(func=func)
         return command
 
-    serve = add("serve", c.serve, "Run the HTTP API (migrates the embedded SQLite database first).")
-    serve.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")  # noqa: S104
+    serve = add("serve", "serve", "Run the HTTP API (migrates the embedded SQLite database first).")
+    serve.add_argument(
+        "--host",
+        default=None,
+        help="interface to bind (default 127.0.0.1; 0.0.0.0 in production or when $PORT is set)",
+    )
     serve.add_argument("--port", type=int, default=None, help="port (default: $PORT or 8000)")
-    worker = add("worker", c.worker, "Run the Dramatiq worker on the Redis broker.")
+    worker = add("worker", "worker", "Run the Dramatiq worker on the Redis broker.")
     worker.add_argument(
         "--threads", type=int, default=None, help="worker threads (default $WORKER_THREADS)"
     )
-    migrate = add("migrate", c.migrate, "Upgrade the database schema (or downgrade with --to).")
+    migrate = add("migrate", "migrate", "Upgrade the database schema (or downgrade with --to).")
     migrate.add_argument("--to", default=None, help="downgrade to this revision ('base' for empty)")
-    add("check", c.check, "Check every integration: ok / failing / not configured.")
-    admin = add("create-admin", c.create_admin, "Create a verified reviewer or admin account.")
+    add("check", "check", "Check every integration: ok / failing / not configured.")
+    admin = add("create-admin", "create_admin", "Create a verified reviewer or admin account.")
     admin.add_argument("--email", required=True)
     admin.add_argument("--phone", required=True, help="E.164, e.g. +447700900123")
     admin.add_argument("--role", choices=["reviewer", "admin"], default="reviewer")
-    add("purge-expired", c.purge_expired, "Erase documents past retention (skips legal holds).")
-    add("reconcile", c.reconcile, "Repair storage vs database drift (orphans, missing objects).")
-    add("requeue-deliveries", c.requeue, "Re-enqueue messages whose first enqueue was lost.")
-    backup = add("backup", c.backup, "Database backup drill.")
+    add("purge-expired", "purge_expired", "Erase documents past retention (skips legal holds).")
+    add("reconcile", "reconcile", "Repair storage vs database drift (orphans, missing objects).")
+    add("requeue-deliveries", "requeue", "Re-enqueue messages whose first enqueue was lost.")
+    backup = add("backup", "backup", "Database backup drill.")
     backup.add_argument("action", choices=["create", "verify"])
-    monitors = add("monitors", c.monitors, "Uptime monitors and heartbeats on Better Stack.")
+    monitors = add("monitors", "monitors", "Uptime monitors and heartbeats on Better Stack.")
     monitors.add_argument("action", choices=["sync"])
     monitors.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     keys = sub.add_parser("keys", help=KEYS_HELP, description=KEYS_HELP)
@@ -78,8 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"domestyx: {exc}", file=sys.stderr)
         return 2
+    from domestyx.entrypoints.cli import commands
+
+    command: Command = getattr(commands, args.func)
     try:
-        code: int = args.func(args, settings)
+        code: int = command(args, settings)
     except SettingsError as exc:
         print(f"domestyx: {exc}", file=sys.stderr)
         return 2
