@@ -136,6 +136,14 @@ def test_strong_settings_and_loopback_test_stubs_are_accepted(name: str, value: 
 
 def test_a_ca_file_path_satisfies_the_ca_rule() -> None:
     assert problems_with(DATABASE_CA_PEM=None, DATABASE_CA_CERT="/etc/ssl/aiven-ca.pem") == []
+    in_url = "mysql://u:p@db.example.com/x?ssl-mode=REQUIRED&ssl_ca=/etc/ssl/aiven-ca.pem"
+    assert problems_with(DATABASE_CA_PEM=None, DATABASE_URL=in_url) == []
+
+
+def test_pymysql_tls_keys_in_the_url_also_need_a_ca() -> None:
+    url = "mysql://u:p@db.example.com/x?ssl_check_hostname=true"
+    (problem,) = problems_with(DATABASE_CA_PEM=None, DATABASE_URL=url)
+    assert problem.startswith("DATABASE_CA_PEM (or DATABASE_CA_CERT)")
 
 
 def test_public_proxies_need_the_explicit_opt_in_and_never_the_whole_internet() -> None:

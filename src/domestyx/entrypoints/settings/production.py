@@ -76,8 +76,9 @@ def _database(env: Mapping[str, str], settings: Settings) -> list[str]:
         return ["DATABASE_URL must be a MySQL URL (mysql://...) in production"]
     query = parse_qs(urlsplit(url).query)
     mode = (query.get("ssl-mode") or query.get("ssl_mode") or [""])[0].upper()
-    has_ca = bool(settings.database.ca_file or settings.database.ca_pem)
-    tls = mode in _TLS_MODES or (has_ca and mode not in ("DISABLED", "PREFERRED"))
+    has_ca = bool(settings.database.ca_file or settings.database.ca_pem or query.get("ssl_ca"))
+    asks_tls = mode in _TLS_MODES or any(key.startswith("ssl_") for key in query)
+    tls = asks_tls or (has_ca and mode not in ("DISABLED", "PREFERRED"))
     if not tls and not is_loopback(url):
         return [
             "DATABASE_URL: MySQL without TLS sends passwords and data in clear; use "
