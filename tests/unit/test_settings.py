@@ -137,3 +137,9 @@ def test_serve_with_domestyx_env_prod_exits_2_and_creates_nothing(tmp_path: Path
     assert "DOMESTYX_ENV must be one of development, test, production, got 'prod'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "var").exists()  # no SQLite, no outbox, no keys
+
+
+def test_a_pending_account_lifetime_under_an_hour_is_refused() -> None:
+    with pytest.raises(SettingsError, match="PENDING_ACCOUNT_TTL_HOURS must be at least 1"):
+        Settings.from_env({"PENDING_ACCOUNT_TTL_HOURS": "0"})
+    assert Settings.from_env({}).policy.pending_account_ttl_hours == 72
