@@ -207,7 +207,7 @@ async def _send_problem(scope: Scope, send: Send, status: int, code: str, detail
         (b"content-length", str(len(payload)).encode()),
         (b"x-request-id", body["request_id"].encode()),
     ]
-    if status == 408:
+    if status in (408, 413):  # the unread rest of the body is not worth waiting for
         headers.append((b"connection", b"close"))
     await send(HTTPResponseStartEvent(type="http.response.start", status=status, headers=headers))
     await send(HTTPResponseBodyEvent(type="http.response.body", body=payload, more_body=False))
