@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
 from typing import Any, cast
 
 import attrs
-import msgspec
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.types import (
@@ -31,12 +29,8 @@ from litestar.types import (
     Send,
 )
 
+from domestyx.entrypoints.http.json_checks import json_problem
 from domestyx.entrypoints.http.problems import MEDIA_TYPE, problem_body
-
-MAX_JSON_DEPTH = 32
-# Only what changes nesting: brackets, and quotes/backslashes to know when we are in a string.
-_STRUCTURE = re.compile(rb'[\[\]{}"\\]')
-_OPEN, _CLOSE, _QUOTE, _ESCAPE = b"[{", b"]}", ord('"'), ord("\\")
 
 
 class RequestTimeout(HTTPException):
@@ -59,45 +53,6 @@ class BodyLimits:
     json_timeout_s: float = 30.0
     upload_grace_s: float = 30.0
     upload_min_bytes_per_s: int = 10_000
-
-
-def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether arrays/objects nest deeper than `limit`, found without parsing anything."""
-    depth, in_string, skip_before = 0, False, -1
-    for match in _STRUCTURE.finditer(body):
-        at = match.start()
-        if at < skip_before:
-            continue  # the character a backslash escapes
-        char = body[at]
-        if in_string:
-            if char == _ESCAPE:
-                skip_before = at + 2
-            elif char == _QUOTE:
-                in_string = False
-        elif char == _QUOTE:
-            in_string = True
-        elif char in _OPEN:
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in _CLOSE:
-            depth -= 1
-    return False
-
-
-def json_problem(body: bytes) -> tuple[str, str] | None:
-    """(code, detail) of what is wrong with a JSON body, or None when it parses."""
-    if too_deep(body):
-        return "invalid-request", f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels."
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return "invalid-request", "The request body is not valid UTF-8 JSON."
-    try:
-        msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        return "invalid-request", f"The request body is not valid JSON: {str(exc)[:120]}"
-    return None
 
 
 class BodyGuard:
@@ -132,26 +87,11 @@ class BodyGuard:
         declared = headers.get(b"content-length", b"").strip()
         if declared.isdigit() and int(declared) > limit:
             raise _Refused(413, "payload-too-large", f"JSON bodies are limited to {limit} bytes")
-        chunks: list[bytes] = []
-        size = 0
         try:
             async with asyncio.timeout(self.limits.json_timeout_s):
-                while True:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
-                        break
-                    chunk = _body_of(message)
-                    size += len(chunk)
-                    if size > limit:
-                        raise _Refused(
-                            413, "payload-too-large", f"JSON bodies are limited to {limit} bytes"
-                        )
-                    chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        break
+                return await _collect(receive, limit)
         except TimeoutError:
             raise _Refused(408, "request-timeout", "The body did not arrive in time.") from None
-        return b"".join(chunks)
 
     def _rate_bounded(self, receive: Receive) -> Receive:
         """`receive`, but the body must keep up an average rate after a grace period."""
@@ -175,6 +115,24 @@ class BodyGuard:
             return message
 
         return bounded
+
+
+async def _collect(receive: Receive, limit: int) -> bytes:
+    """The whole body, refused (413) as soon as it outgrows `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = _body_of(message)
+        size += len(chunk)
+        if size > limit:
+            raise _Refused(413, "payload-too-large", f"JSON bodies are limited to {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
 
 
 def _body_of(message: ReceiveMessage) -> bytes:
