@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 
 from domestyx.entrypoints.settings import Settings, SettingsError
@@ -186,3 +189,28 @@ def test_the_checks_are_production_only_except_typos() -> None:
     }
     for mode in ("development", "test"):
         assert Settings.from_env({**weak, "DOMESTYX_ENV": mode}).policy.argon2_memory_kib == 8
+
+
+def test_the_benchmark_production_environment_passes_the_rules(tmp_path: Path) -> None:
+    """bench/stack.py runs DOMESTYX_ENV=production on loopback stubs: the documented exceptions."""
+    from bench.stack import production_env
+
+    def stub(**attributes: str) -> SimpleNamespace:
+        return SimpleNamespace(**attributes)
+
+    loopback = "http://127.0.0.1:9"
+    stubs = {
+        "resend": stub(api_key="re_bench", url=loopback),
+        "twilio": stub(url=loopback),
+        "turnstile": stub(secret="0x4AAAAAAAbench-secret", siteverify_url=f"{loopback}/siteverify"),
+        "betterstack": stub(origin=loopback),
+        "sentry": stub(dsn="http://pub@127.0.0.1:9/1"),
+    }
+    env = production_env(
+        tmp_path,
+        db_url="mysql://root@127.0.0.1:3306/bench",
+        s3=("https://127.0.0.1:9443", "bench"),
+        ca_file=tmp_path / "ca.pem",
+        stubs=stubs,
+    )
+    assert Settings.from_env(env).is_production
