@@ -92,9 +92,10 @@ def sentry() -> Iterator[SentryStub]:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, sentry: SentryStub) -> Any:
     settings = embedded_settings(
-        Path(tmp_path_factory.mktemp("bad")), sentry_dsn_backend=sentry.dsn
+        Path(tmp_path_factory.mktemp("bad")), SENTRY_DSN_BACKEND=sentry.dsn
     )
     services = build_services(settings)
+    assert sentry_sdk.get_client().is_active()  # the suite means nothing with Sentry off
     with http_client(services) as c:
         c.auth_headers = bearer(
             register_and_verify(c, services, "ann@example.com", "+447700900123")

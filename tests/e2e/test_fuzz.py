@@ -154,6 +154,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sentry: SentryStub) -> Itera
         var_dir, RATE_LIMITS=rate_limits(GENEROUS_IP_LIMITS), SENTRY_DSN_BACKEND=sentry.dsn
     )
     services = build_services(settings)
+    assert sentry_sdk.get_client().is_active()  # zero events means nothing with Sentry off
     with http_client(services) as client:
         yield World(services, client)
 
