@@ -55,7 +55,10 @@ accounts = Table(
 contact_changes = Table(
     "contact_changes",
     metadata,
-    Column("account_id", String(ID), ForeignKey("accounts.id"), primary_key=True),
+    # Cascade: a purged account takes its pending change (and the contact typed in it) along.
+    Column(
+        "account_id", String(ID), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("channel", String(8), primary_key=True),
     Column("new_value", String(254), nullable=False),
     Column("requested_at", UtcDateTime(), nullable=False),

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import attrs
 
+from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.otp import Channel, Purpose
 
 
@@ -22,8 +23,28 @@ class ContactChange:
     @property
     def purpose(self) -> Purpose:
         """The purpose of the code that proves the new contact."""
-        return Purpose.CHANGE_EMAIL if self.channel is Channel.EMAIL else Purpose.CHANGE_PHONE
+        return change_purpose(self.channel)
 
     def is_live(self, now: datetime) -> bool:
         """Its code may still be redeemed."""
         return now < self.expires_at
+
+
+def change_purpose(channel: Channel) -> Purpose:
+    """The purpose of a change code on a channel."""
+    return Purpose.CHANGE_EMAIL if channel is Channel.EMAIL else Purpose.CHANGE_PHONE
+
+
+def contact_of(account: Account, channel: Channel) -> str:
+    """The account's current contact on a channel."""
+    return account.email if channel is Channel.EMAIL else account.phone
+
+
+def proven_on(account: Account, channel: Channel) -> bool:
+    """The account proved its contact on this channel."""
+    return account.email_verified if channel is Channel.EMAIL else account.phone_verified
+
+
+def noun(channel: Channel) -> str:
+    """How the messages name a contact of this channel."""
+    return "email address" if channel is Channel.EMAIL else "phone number"

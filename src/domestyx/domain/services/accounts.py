@@ -320,6 +320,7 @@ class AccountService:
             account.password_hash = "!"  # noqa: S105 - matches no password: sign-in is impossible
             uow.accounts.save(account)
             uow.sessions.revoke_all(account.id, now, "account_deleted", keep=None)
+            uow.contact_changes.discard(account.id)  # a pending change holds a contact too
             uow.audit.append(
                 self.auditor.event(
                     AuditEventType.ACCOUNT_DELETED,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import attrs
@@ -10,14 +9,26 @@ import attrs
 from domestyx.domain.model.abuse import Scope
 from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import AuditEventType, ClientContext
-from domestyx.domain.model.contact_changes import ContactChange
+from domestyx.domain.model.contact_changes import (
+    ContactChange,
+    change_purpose,
+    contact_of,
+    noun,
+    proven_on,
+)
 from domestyx.domain.model.delivery import Template
 from domestyx.domain.model.errors import Conflict, InvalidCredentials, InvalidInput, ResendTooSoon
 from domestyx.domain.model.jobs import Job
-from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
+from domestyx.domain.model.otp import Channel, OtpSlot
 from domestyx.domain.model.sessions import Principal
 from domestyx.domain.services.auditor import Auditor
-from domestyx.domain.services.codes import CodeService, canonical_destination, find_by_contact
+from domestyx.domain.services.codes import CodeService, find_by_contact
+from domestyx.domain.services.contact_rules import (
+    FIELD,
+    canonical_contact,
+    release_email,
+    send_limits,
+)
 from domestyx.domain.services.proofs import CodeRedeemer, queue_notice
 
 if TYPE_CHECKING:
@@ -27,18 +38,7 @@ if TYPE_CHECKING:
     from domestyx.ports.security import PasswordHasher
     from domestyx.ports.tasks import TaskQueue
 
-_FIELD = {Channel.EMAIL: "new_email", Channel.SMS: "new_phone"}
 _NOTICE = {Channel.EMAIL: Template.EMAIL_CHANGED, Channel.SMS: Template.PHONE_CHANGED}
-
-
-def contact_of(account: Account, channel: Channel) -> str:
-    """The account's current contact on a channel."""
-    return account.email if channel is Channel.EMAIL else account.phone
-
-
-def proven_on(account: Account, channel: Channel) -> bool:
-    """The account proved its contact on this channel."""
-    return account.email_verified if channel is Channel.EMAIL else account.phone_verified
 
 
 @attrs.frozen
@@ -63,19 +63,19 @@ class ContactChangeService:
         ctx: ClientContext,
     ) -> None:
         """Send a code to the new contact; a contact another account proved gets none, silently."""
-        new_value = self._canonical(channel, new_value)
+        new_value = canonical_contact(self.codes.contacts, self.codes.guard, channel, new_value)
         guard = self.codes.guard
         guard.limit({"contact_change": {Scope.ACCOUNT: principal.account_id}}, ctx)
         self._check_password(principal, password, channel, ctx)
-        slot = OtpSlot(_purpose(channel), new_value)
+        slot = OtpSlot(change_purpose(channel), new_value)
         waiting = self.codes.otp.cooldown_remaining(slot)
         if waiting:
             raise ResendTooSoon(retry_after=waiting)
-        guard.limit(self._send_limits(channel, new_value), ctx)
+        guard.limit(send_limits(self.codes, channel, new_value), ctx)
         with self.uow() as uow:
             account = self._own(uow, principal)
             if contact_of(account, channel) == new_value:
-                raise InvalidInput(f"that is already your {_noun(channel)}", field=_FIELD[channel])
+                raise InvalidInput(f"that is already your {noun(channel)}", field=FIELD[channel])
             delivery_id = self._issue(uow, account, channel, new_value, slot=slot, ctx=ctx)
             uow.commit()
         if delivery_id is not None:
@@ -147,8 +147,8 @@ class ContactChangeService:
             uow.contact_changes.discard(account.id, change.channel)
             self._refused(uow, account, change.channel, "taken", ctx)
             uow.commit()
-            raise Conflict(f"that {_noun(change.channel)} can no longer be used")
-        release_contact(uow, holder, change.channel, self.clock)
+            raise Conflict(f"that {noun(change.channel)} can no longer be used")
+        release_email(uow, holder)  # by_phone finds owners only: a held phone is proven
 
     def _apply(
         self,
@@ -218,44 +218,3 @@ class ContactChangeService:
         if account is None or not account.can_sign_in:
             raise InvalidCredentials
         return account
-
-    def _canonical(self, channel: Channel, raw: str) -> str:
-        try:
-            value = canonical_destination(self.codes.contacts, channel, raw)
-        except InvalidInput as exc:
-            raise InvalidInput(exc.detail, field=_FIELD[channel]) from exc
-        if channel is Channel.SMS:
-            self.codes.guard.policy.sms.check(value)
-        return value
-
-    def _send_limits(self, channel: Channel, value: str) -> Mapping[str, Mapping[Scope, str]]:
-        """The same caps as any other code to this destination (and SMS's country/global caps)."""
-        policy = self.codes.guard.policy
-        limits = {"otp_send": {Scope.DESTINATION: self.codes.hasher.digest("dest", value)}}
-        if channel is Channel.SMS:
-            limits["otp_send_sms"] = {
-                Scope.PREFIX: policy.sms.prefix_of(value, self.codes.contacts.calling_code(value)),
-                Scope.GLOBAL: "all",
-            }
-        return limits
-
-
-def release_contact(uow: UnitOfWork, holder: Account, channel: Channel, clock: Clock) -> None:
-    """An unproven claim never blocks its owner: the claimant loses the contact."""
-    now = clock.now()
-    if channel is Channel.EMAIL:
-        # An unproven email means nothing was ever proven: that registration is void.
-        holder.email = f"released-{holder.id}@invalid.domestyx"
-        uow.sessions.revoke_all(holder.id, now, "contact_released", keep=None)
-    else:
-        holder.phone = "+000" + holder.id[:12]
-    holder.updated_at = now
-    uow.accounts.save(holder)
-
-
-def _purpose(channel: Channel) -> Purpose:
-    return Purpose.CHANGE_EMAIL if channel is Channel.EMAIL else Purpose.CHANGE_PHONE
-
-
-def _noun(channel: Channel) -> str:
-    return "email address" if channel is Channel.EMAIL else "phone number"

@@ -30,6 +30,7 @@ def upgrade() -> None:
             ["account_id"],
             ["accounts.id"],
             name=op.f("fk_contact_changes_account_id_accounts"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("account_id", "channel", name=op.f("pk_contact_changes")),
     )
