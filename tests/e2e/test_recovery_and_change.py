@@ -280,3 +280,57 @@ def test_proving_after_another_account_took_the_contact_changes_nothing(
     assert assert_problem(late, 409)["type"].endswith("/conflict")
     assert api.get("/api/v1/me", headers=auth).json()["email"] == EMAIL
     assert password_login(api, stack, OTHER_EMAIL, PASSWORD).status_code == 200  # still Bob's
+
+
+def _race(*calls: Any) -> list[str]:
+    """Run the calls at once; what each ended with ('ok' or the error's problem code)."""
+    import threading
+
+    start, results = threading.Barrier(len(calls)), [""] * len(calls)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            calls[i]()
+            results[i] = "ok"
+        except Exception as exc:  # the domain error's problem code is the outcome
+            results[i] = getattr(exc, "code", repr(exc))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def test_racing_changes_and_proofs_leave_one_consistent_outcome(
+    api: Any, stack: Stack, worker: WorkerProcess
+) -> None:
+    from domestyx.domain.model.audit import ClientContext
+    from domestyx.domain.model.otp import Channel
+
+    auth = verified_worker(api, stack)
+    services, ctx = api.services, ClientContext(ip="192.0.2.9")
+    me = services.sessions.authenticate(auth["Authorization"].removeprefix("Bearer "))
+    change = services.contact_change
+    x, y = "ann.x@example.com", "ann.y@example.com"
+    outcomes = _race(
+        lambda: change.request(me, Channel.EMAIL, x, PASSWORD, ctx),
+        lambda: change.request(me, Channel.EMAIL, y, PASSWORD, ctx),
+    )
+    assert outcomes == ["ok", "ok"]
+    codes = {to: newest_code(stack, to) for to in (x, y)}
+    with services.uow() as uow:
+        pending = uow.contact_changes.get(me.account_id, Channel.EMAIL)
+    assert pending is not None and pending.new_value in (x, y)
+    loser = y if pending.new_value == x else x
+    assert _prove(api, auth, "email", codes[loser]).status_code == 400  # the replaced request
+    winner = codes[pending.new_value]
+    proofs = _race(
+        lambda: change.verify(me, Channel.EMAIL, winner, ctx),
+        lambda: change.verify(me, Channel.EMAIL, winner, ctx),
+    )
+    assert sorted(proofs) == ["invalid-code", "ok"]  # a code applies once, even at once
+    assert api.get("/api/v1/me", headers=auth).json()["email"] == pending.new_value
+    assert audit_count(services, "contact_changed") == 1

@@ -207,3 +207,12 @@ def test_change_and_reset_sms_spend_the_country_and_global_sms_caps() -> None:
         world.recovery.forgot(Channel.SMS, "+14155550102", OWNER)
     texted = [d for d in world.db.state.deliveries.values() if d.channel is Channel.SMS]
     assert len(texted) == 3  # the three under the caps; nothing after them
+
+
+def test_closing_the_account_drops_its_pending_change(world: FlowsWorld) -> None:
+    ann = world.proven(EMAIL, PHONE)
+    me = world.sign_in(ann)
+    world.contact_change.request(me, Channel.EMAIL, NEW_EMAIL, PASSWORD, OWNER)
+    world.accounts.delete_account(me, OWNER)
+    with world.db() as uow:
+        assert uow.contact_changes.get(ann.id, Channel.EMAIL) is None
