@@ -216,3 +216,27 @@ def test_closing_the_account_drops_its_pending_change(world: FlowsWorld) -> None
     world.accounts.delete_account(me, OWNER)
     with world.db() as uow:
         assert uow.contact_changes.get(ann.id, Channel.EMAIL) is None
+
+
+def test_an_unproven_email_registration_does_not_block_the_change(world: FlowsWorld) -> None:
+    ann = world.proven(EMAIL, PHONE)
+    squatter = world.account(BOB, BOB_PHONE, email_verified=False)
+    me = world.sign_in(ann)
+    world.contact_change.request(me, Channel.EMAIL, BOB, PASSWORD, OWNER)
+    world.contact_change.verify(me, Channel.EMAIL, world.code_to(BOB, "change_email"), OWNER)
+    assert world.account_by_id(ann.id).email == BOB
+    with world.db() as uow:
+        assert uow.accounts.get(squatter.id) is None  # the never-proven registration is gone
+
+
+def test_any_spelling_of_another_accounts_phone_is_refused_alike(world: FlowsWorld) -> None:
+    world.proven(EMAIL, PHONE)
+    me = world.sign_in(world.proven(BOB, BOB_PHONE))
+    arabic = "+44" + "7700900123".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    world.contact_change.request(me, Channel.SMS, arabic, PASSWORD, OWNER)
+    assert world.sent_to(PHONE) == [] and world.sent_to(arabic) == []
+    with pytest.raises(ResendTooSoon):  # one canonical slot, whatever the spelling
+        world.contact_change.request(me, Channel.SMS, "+44 7700 900123", PASSWORD, OWNER)
+    with world.db() as uow:
+        pending = uow.contact_changes.get(me.account_id, Channel.SMS)
+    assert pending is not None and pending.new_value == PHONE

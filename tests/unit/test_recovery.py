@@ -150,3 +150,14 @@ def test_a_failed_reset_leaves_everything_as_it_was(world: FlowsWorld) -> None:
     assert world.live(session)
     assert world.passwords.verify(world.account_by_id(account.id).password_hash, PASSWORD)
     assert world.events(AuditEventType.PASSWORD_RESET) == []
+
+
+def test_the_other_contact_is_refused_as_a_password_without_spending_the_code(
+    world: FlowsWorld,
+) -> None:
+    world.proven(EMAIL, PHONE)
+    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER)
+    code = world.code_to(EMAIL, "reset_password")
+    with pytest.raises(WeakPassword, match="phone number"):  # known only once the code matched
+        world.recovery.reset(Channel.EMAIL, EMAIL, code, f"x{PHONE}x", OWNER)
+    world.recovery.reset(Channel.EMAIL, EMAIL, code, NEW, OWNER)

@@ -67,7 +67,17 @@ class RecoveryService:
                 uow, channel, destination, Purpose.RESET_PASSWORD, for_update=True
             )
             account = found if holds_proven(found, channel) else None
-            self.redeemer.redeem(uow, slot, account, code, ctx)
+            # Once the code matched, the whole context (both contacts) is known to be theirs;
+            # a refusal then still keeps the code (it is consumed only after this check).
+            context = {"email": account.email, "phone": account.phone} if account else {}
+            self.redeemer.redeem(
+                uow,
+                slot,
+                account,
+                code,
+                ctx,
+                before_use=lambda: self.password_policy.check(new_password, **context),
+            )
             assert account is not None  # noqa: S101 - redeem refuses a code bound to nobody
             delivery_id = self._apply(uow, account, new_hash, channel, ctx)
             uow.commit()
