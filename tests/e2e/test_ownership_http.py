@@ -293,3 +293,34 @@ def test_any_spelling_is_one_row_value_and_one_limit_key(
     rows = claims(services, number)
     assert len(rows) == len(spelled) and {row.phone for row in rows} == {number}
     assert len(set(limiter.scan_iter(pattern)) - before) == 1  # one destination key
+
+
+def test_bad_input_on_the_changed_routes_is_a_4xx_problem(
+    app: tuple[ForwardingClient, Services], stack: Stack
+) -> None:
+    client, services = app
+    for phone in (
+        "+44 \u0667\u0667\u0660\u0660 9001",
+        "+44 7700 900123 ext 9",
+        "+999 1234 5678",
+        "07700900123",
+    ):
+        r = register(client, stack, OWNER_EMAIL, phone, OWNER_PW, ip=OWNER_IP)
+        status, kind, detail = refusal(r)
+        assert (status, kind.rsplit("/", 1)[-1]) == (
+            422,
+            "invalid-input",
+        ) and "+447700900123" in detail
+        assert r.json()["errors"][0]["field"] == "phone"
+    for email in ("owner@", "Owner <owner@example.com>", "owner@[127.0.0.1]"):
+        r = register(client, stack, email, OWNER_PHONE, OWNER_PW, ip=OWNER_IP)
+        assert refusal(r)[0] == 422 and r.json()["errors"][0]["field"] == "email"
+    send = {"channel": "sms", "destination": OWNER_PHONE, "purpose": "verify_phone"}
+    send["turnstile_token"] = stack.turnstile.issue("otp_send")
+    garbage = signed_in_post(client, "/api/v1/auth/otp/send", "not-a-jwt", ip=OWNER_IP, json=send)
+    assert refusal(garbage)[0] == 401
+    verify = {"channel": "sms", "destination": OWNER_PHONE, "purpose": "verify_phone"}
+    verify["code"] = "123456"
+    forged = signed_in_post(client, "/api/v1/auth/otp/verify", "x.y.z", ip=OWNER_IP, json=verify)
+    assert refusal(forged)[0] == 401
+    assert claims(services, OWNER_PHONE) == []  # nothing was written by any of these

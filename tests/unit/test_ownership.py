@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from domestyx.domain.model.errors import InvalidCode, InvalidCredentials, Resend
 from domestyx.domain.model.keys import CodeSealer
 from domestyx.domain.model.otp import Channel, Purpose
 from domestyx.domain.services.retention import RetentionService
+from domestyx.entrypoints.settings import Settings, SettingsError
 from tests.support.abuse_world import AbuseWorld
 
 OWNER_EMAIL, OWNER_PHONE = "owner@example.com", "+447700900123"
@@ -242,3 +244,14 @@ def test_a_registration_proven_meanwhile_is_not_deleted() -> None:
     prove_email(world, OWNER_EMAIL)  # lands between the listing and the delete
     assert service._delete_pending(expired.id) is False
     assert len(accounts(world)) == 1
+
+
+def test_the_pending_ttl_is_a_setting_of_at_least_one_hour(tmp_path: Path) -> None:
+    base = {"DOMESTYX_VAR_DIR": str(tmp_path)}
+    assert Settings.from_env(base).pending_account_ttl_hours == 72
+    assert (
+        Settings.from_env({**base, "PENDING_ACCOUNT_TTL_HOURS": "24"}).pending_account_ttl_hours
+        == 24
+    )
+    with pytest.raises(SettingsError, match="PENDING_ACCOUNT_TTL_HOURS"):
+        Settings.from_env({**base, "PENDING_ACCOUNT_TTL_HOURS": "0"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from domestyx.adapters.memory.passwords import SetPasswordBlocklist
@@ -10,6 +12,7 @@ from domestyx.domain.model.accounts import Role
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.errors import WeakPassword
 from domestyx.domain.services.passwords import PasswordPolicy
+from domestyx.entrypoints.cli.main import main
 from tests.support.abuse_world import AbuseWorld
 
 POLICY = PasswordPolicy(SetPasswordBlocklist(frozenset({"sunshine", "letmein1"})))
@@ -90,3 +93,18 @@ def test_password_change_and_staff_creation_use_the_same_policy() -> None:
             me, "granite violet lantern", "maria.lopez!", ClientContext()
         )
     assert staff.password_hash == world.db.state.accounts[staff.id].password_hash  # unchanged
+
+
+def test_create_admin_refuses_a_weak_password_with_a_reason_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOMESTYX_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("ARGON2_MEMORY_KIB", "8192")
+    monkeypatch.setenv("DOMESTYX_ADMIN_PASSWORD", "iloveyou")
+    assert main(["migrate"]) == 0
+    argv = ["create-admin", "--email", EMAIL, "--phone", PHONE, "--role", "admin"]
+    assert main(argv) == 2
+    assert "common or breached" in capsys.readouterr().err
+    monkeypatch.setenv("DOMESTYX_ADMIN_PASSWORD", "granite violet lantern")
+    assert main(argv) == 0

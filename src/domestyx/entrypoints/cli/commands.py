@@ -127,10 +127,15 @@ def _test_secrets() -> frozenset[str]:
 def create_admin(args: argparse.Namespace, settings: Settings) -> int:
     """Password from $DOMESTYX_ADMIN_PASSWORD or a prompt, never from argv (shell history)."""
     from domestyx.domain.model.accounts import Role
+    from domestyx.domain.model.errors import Conflict, InvalidInput
 
     password = os.environ.get("DOMESTYX_ADMIN_PASSWORD") or getpass.getpass("Password: ")
     services = _services(settings)
-    account = services.accounts.create_staff(args.email, args.phone, password, Role(args.role))
+    try:
+        account = services.accounts.create_staff(args.email, args.phone, password, Role(args.role))
+    except (InvalidInput, Conflict) as exc:  # a weak password, a bad contact, a taken one
+        print(f"domestyx: {exc.detail}", file=sys.stderr)
+        return 2
     print(f"created {account.role} {account.id}")
     return 0
 

@@ -39,7 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--email", required=True)
     admin.add_argument("--phone", required=True, help="E.164, e.g. +447700900123")
     admin.add_argument("--role", choices=["reviewer", "admin"], default="reviewer")
-    add("purge-expired", "purge_expired", "Erase documents past retention (skips legal holds).")
+    add(
+        "purge-expired",
+        "purge_expired",
+        "Erase documents past retention (skips legal holds) and expired unproven registrations.",
+    )
     add("reconcile", "reconcile", "Repair storage vs database drift (orphans, missing objects).")
     add("requeue-deliveries", "requeue", "Re-enqueue messages whose first enqueue was lost.")
     backup = add("backup", "backup", "Database backup drill.")
