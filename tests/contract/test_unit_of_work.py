@@ -258,7 +258,7 @@ class TestAccounts:
 
 class TestSessions:
     def setup_family(self, uow: UnitOfWorkFactory) -> tuple[Session, RefreshToken]:
-        add(uow, account())
+        add(uow, account(email_verified_at=NOW))  # only a proven email holds a session
         session = Session(
             id="s" * 32,
             account_id=account().id,
@@ -317,6 +317,18 @@ class TestSessions:
             tx.commit()
         with uow() as tx:
             assert [s.id for s in tx.sessions.live_sessions(account().id, NOW)] == [session.id]
+
+    def test_a_session_of_an_unproven_email_has_no_principal(self, uow: UnitOfWorkFactory) -> None:
+        # A session left from before the email rule (or written by a bug) authenticates nobody.
+        session, _ = self.setup_family(uow)
+        with uow() as tx:
+            a = tx.accounts.get(account().id, for_update=True)
+            assert a is not None
+            a.email_verified_at = None
+            tx.accounts.save(a)
+            tx.commit()
+        with uow() as tx:
+            assert tx.sessions.principal(session.id, account().id, NOW) is None
 
     def test_expired_session_has_no_principal(self, uow: UnitOfWorkFactory) -> None:
         session, _ = self.setup_family(uow)

@@ -199,10 +199,7 @@ class MemorySessionRepository(_Repo):
         account = self._s.accounts.get(account_id)
         if session is None or account is None or session.account_id != account_id:
             return None
-        if not session.is_live(now) or account.status not in (
-            AccountStatus.PENDING,
-            AccountStatus.ACTIVE,
-        ):
+        if not session.is_live(now) or not account.can_sign_in:
             return None
         return Principal(account_id=account_id, role=account.role, session_id=session_id)
 

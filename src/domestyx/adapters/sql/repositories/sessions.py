@@ -143,6 +143,7 @@ class SqlSessionRepository:
                 s.c.revoked_at.is_(None),
                 s.c.expires_at > now,
                 a.c.status.in_([AccountStatus.PENDING.value, AccountStatus.ACTIVE.value]),
+                a.c.email_verified_at.is_not(None),  # as Account.can_sign_in
             )
         )
         role = self._conn.execute(query).scalar_one_or_none()
