@@ -248,9 +248,11 @@ def test_a_registration_proven_meanwhile_is_not_deleted() -> None:
 
 def test_the_pending_ttl_is_a_setting_of_at_least_one_hour(tmp_path: Path) -> None:
     base = {"DOMESTYX_VAR_DIR": str(tmp_path)}
-    assert Settings.from_env(base).pending_account_ttl_hours == 72
+    assert Settings.from_env(base).policy.pending_account_ttl_hours == 72
     assert (
-        Settings.from_env({**base, "PENDING_ACCOUNT_TTL_HOURS": "24"}).pending_account_ttl_hours
+        Settings.from_env(
+            {**base, "PENDING_ACCOUNT_TTL_HOURS": "24"}
+        ).policy.pending_account_ttl_hours
         == 24
     )
     with pytest.raises(SettingsError, match="PENDING_ACCOUNT_TTL_HOURS"):
