@@ -16,7 +16,7 @@ from bench.load import Line
 from bench.scenarios import Scenarios, send_all, sends
 from bench.server import ServeProcess
 from bench.stack import API_HOST, BenchStack
-from domestyx.domain.model.abuse import Scope
+from domestyx.domain.model.abuse import Operation, Scope
 from domestyx.domain.model.audit import ClientContext
 from domestyx.domain.model.errors import RateLimited
 from domestyx.entrypoints.http.app import create_app
@@ -86,24 +86,26 @@ def limiter_decisions(
     """RequestGuard.limit called directly: allowed, refused, and the limiter alone."""
     guard = services.guard
     results = {}
-    rules = {"otp_send": {Scope.DESTINATION: "bench-destination"}}
+    rules = {Operation.OTP_SEND: {Scope.DESTINATION: "bench-destination"}}
     trace = RedisTrace(stack.redis_url, workdir / "monitor-decisions-allowed.log")
     with trace:
         for i in range(n):
             ctx = ClientContext(ip=f"192.0.2.{i % 250}", user_agent="bench")
-            guard.limit({"otp_send": {Scope.DESTINATION: f"d-{i}"}}, ctx)
+            guard.limit({Operation.OTP_SEND: {Scope.DESTINATION: f"d-{i}"}}, ctx)
     results["allowed decision (3 rules: IP, destination/h, destination/day)"] = trace.counts(n)
     busy = ClientContext(ip="198.51.100.99", user_agent="bench")
     for i in range(25):
         with contextlib.suppress(RateLimited):
-            guard.limit({"otp_send": {Scope.DESTINATION: f"x-{i}"}}, busy)
+            guard.limit({Operation.OTP_SEND: {Scope.DESTINATION: f"x-{i}"}}, busy)
     trace = RedisTrace(stack.redis_url, workdir / "monitor-decisions-refused.log")
     with trace:
         for _ in range(n):
             with contextlib.suppress(RateLimited):
                 guard.limit(rules, busy)
     results["refused request (decision + audit-sampling decision)"] = trace.counts(n)
-    policy_rules = guard.policy.rules("otp_send", {Scope.IP: "198.51.100.99"})
+    policy_rules = guard.policy.rules(
+        Operation.OTP_SEND, {Scope.IP: "198.51.100.99", Scope.DESTINATION: "bench-destination"}
+    )
     trace = RedisTrace(stack.redis_url, workdir / "monitor-decisions-limiter.log")
     with trace:
         for _ in range(n):

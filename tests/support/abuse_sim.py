@@ -131,3 +131,19 @@ def account_id_of(services: Services, email: str) -> str:
         account = uow.accounts.by_email(email)
     assert account is not None
     return account.id
+
+
+def sign_in(
+    client: ForwardingClient,
+    stack: Stack,
+    email: str,
+    password: str,
+    *,
+    ip: str,
+    human: bool = True,
+) -> httpx.Response:
+    """Password sign-in; with a fresh Turnstile token unless `human` is False."""
+    body: dict[str, str] = {"email": email, "password": password}
+    if human:
+        body["turnstile_token"] = stack.turnstile.issue("login")
+    return client.post("/api/v1/auth/login", ip=ip, json=body)

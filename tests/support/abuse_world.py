@@ -17,10 +17,12 @@ from domestyx.adapters.system.argon2_hasher import TEST_PARAMETERS, Argon2Passwo
 from domestyx.adapters.system.jwt_signer import JwtTokenSigner
 from domestyx.adapters.system.signing_keys import generate_pem
 from domestyx.adapters.zxcvbn.blocklist import ZxcvbnPasswordBlocklist
-from domestyx.domain.model.abuse import AbusePolicy, LockoutPolicy
+from domestyx.domain.model.abuse import AbusePolicy
 from domestyx.domain.model.accounts import Account, Role
 from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContext
+from domestyx.domain.model.captcha import CaptchaVerdict
 from domestyx.domain.model.keys import CodeSealer, KeyedHasher
+from domestyx.domain.model.lockouts import LockoutPolicy
 from domestyx.domain.services.accounts import AccountService
 from domestyx.domain.services.auditor import Auditor
 from domestyx.domain.services.codes import CodeService
@@ -124,7 +126,10 @@ class AbuseWorld:
 
     def account(self, email: str, phone: str, *, email_verified: bool = True) -> Account:
         """A registered account (through the service), its email proven unless told otherwise."""
-        self.accounts.register(email, phone, PASSWORD, Role.WORKER, ClientContext(ip="192.0.2.1"))
+        ctx = ClientContext(ip="192.0.2.1")
+        self.accounts.register(
+            email, phone, PASSWORD, Role.WORKER, ctx, token=self.human("register")
+        )
         with self.db() as uow:
             account = uow.accounts.by_email(email)
             assert account is not None
@@ -133,6 +138,12 @@ class AbuseWorld:
                 uow.accounts.save(account)
                 uow.commit()
         return account
+
+    def human(self, action: str) -> str:
+        """A one-time token the fake siteverify accepts for this action."""
+        token = f"human-{action}-{self.ids.new_id()}"
+        self.captcha.verdicts[token] = CaptchaVerdict(True, hostname="localhost", action=action)
+        return token
 
     def events(self, event: AuditEventType) -> list[AuditEvent]:
         """Committed audit events of one type, oldest first."""

@@ -17,7 +17,7 @@ from domestyx.domain.model.errors import (
     WeakPassword,
 )
 from domestyx.domain.model.sessions import Principal
-from tests.support.app import PASSWORD, build_services, embedded_settings
+from tests.support.app import DUMMY_TOKEN, PASSWORD, build_services, embedded_settings
 
 CTX = ClientContext(ip="198.51.100.4")
 
@@ -28,7 +28,7 @@ def services(tmp_path: Path) -> Any:
 
 
 def registered(services: Any, email: str = "ann@example.com", phone: str = "+447700900123") -> Any:
-    services.accounts.register(email, phone, PASSWORD, Role.WORKER, CTX)
+    services.accounts.register(email, phone, PASSWORD, Role.WORKER, CTX, token=DUMMY_TOKEN)
     with services.uow() as uow:
         return uow.accounts.by_email(email)
 
@@ -56,7 +56,9 @@ def test_register_creates_a_pending_account_and_queues_an_email_code(services: A
 
 def test_register_with_a_taken_email_notifies_the_owner_and_creates_nothing(services: Any) -> None:
     active(services)
-    services.accounts.register("ANN@example.com", "+447700900999", PASSWORD, Role.EMPLOYER, CTX)
+    services.accounts.register(
+        "ANN@example.com", "+447700900999", PASSWORD, Role.EMPLOYER, CTX, token=DUMMY_TOKEN
+    )
     with services.uow() as uow:
         assert uow.accounts.by_phone("+447700900999") is None
         notices = [
@@ -70,12 +72,16 @@ def test_register_with_a_taken_email_notifies_the_owner_and_creates_nothing(serv
 @pytest.mark.parametrize("password", ["short", "x" * 129, "        "])
 def test_password_length_policy(services: Any, password: str) -> None:
     with pytest.raises(WeakPassword):
-        services.accounts.register("b@example.com", "+447700900124", password, Role.WORKER, CTX)
+        services.accounts.register(
+            "b@example.com", "+447700900124", password, Role.WORKER, CTX, token=DUMMY_TOKEN
+        )
 
 
 def test_staff_roles_cannot_be_self_registered(services: Any) -> None:
     with pytest.raises(InvalidInput):
-        services.accounts.register("b@example.com", "+447700900124", PASSWORD, Role.ADMIN, CTX)
+        services.accounts.register(
+            "b@example.com", "+447700900124", PASSWORD, Role.ADMIN, CTX, token=DUMMY_TOKEN
+        )
 
 
 def test_login_rehashes_when_parameters_change(tmp_path: Path) -> None:

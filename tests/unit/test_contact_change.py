@@ -104,7 +104,7 @@ def test_a_change_code_is_no_reset_code_and_the_reverse(world: FlowsWorld) -> No
     change_code = world.code_to(NEW_EMAIL, "change_email")
     with pytest.raises(InvalidCode):
         world.recovery.reset(Channel.EMAIL, NEW_EMAIL, change_code, "a new pass phrase", OWNER)
-    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER)
+    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER, token=world.human("password_forgot"))
     with pytest.raises(InvalidCode):
         world.contact_change.verify(
             me, Channel.EMAIL, world.code_to(EMAIL, "reset_password"), OWNER

@@ -27,18 +27,22 @@ def world() -> FlowsWorld:
 
 def test_a_reset_code_goes_only_to_a_proven_contact(world: FlowsWorld) -> None:
     world.account(EMAIL, PHONE)  # email proven, phone not
-    world.recovery.forgot(Channel.EMAIL, EMAIL, STRANGER)
-    world.recovery.forgot(Channel.SMS, PHONE, STRANGER)
-    world.recovery.forgot(Channel.EMAIL, "nobody@example.com", STRANGER)
+    world.recovery.forgot(Channel.EMAIL, EMAIL, STRANGER, token=world.human("password_forgot"))
+    world.recovery.forgot(Channel.SMS, PHONE, STRANGER, token=world.human("password_forgot"))
+    world.recovery.forgot(
+        Channel.EMAIL, "nobody@example.com", STRANGER, token=world.human("password_forgot")
+    )
     assert world.sent_to(EMAIL)[-1] == ("otp", "reset_password")
     assert world.sent_to(PHONE) == [] and world.sent_to("nobody@example.com") == []
     suppressed = world.events(AuditEventType.OTP_SUPPRESSED)
     assert [e.details["purpose"] for e in suppressed] == ["reset_password"] * 2
     for channel, to in ((Channel.EMAIL, EMAIL), (Channel.SMS, PHONE)):
         with pytest.raises(ResendTooSoon):  # the same cooldown whether or not a code left
-            world.recovery.forgot(channel, to, STRANGER)
+            world.recovery.forgot(channel, to, STRANGER, token=world.human("password_forgot"))
     with pytest.raises(ResendTooSoon):
-        world.recovery.forgot(Channel.EMAIL, "nobody@example.com", STRANGER)
+        world.recovery.forgot(
+            Channel.EMAIL, "nobody@example.com", STRANGER, token=world.human("password_forgot")
+        )
 
 
 def test_a_reset_changes_the_password_revokes_every_session_and_notifies(
@@ -46,7 +50,7 @@ def test_a_reset_changes_the_password_revokes_every_session_and_notifies(
 ) -> None:
     account = world.proven(EMAIL, PHONE)
     sessions = [world.sign_in(account), world.sign_in(account)]
-    world.recovery.forgot(Channel.SMS, PHONE, OWNER)
+    world.recovery.forgot(Channel.SMS, PHONE, OWNER, token=world.human("password_forgot"))
     world.recovery.reset(Channel.SMS, PHONE, world.code_to(PHONE, "reset_password"), NEW, OWNER)
     after = world.account_by_id(account.id)
     assert world.passwords.verify(after.password_hash, NEW)
@@ -58,7 +62,7 @@ def test_a_reset_changes_the_password_revokes_every_session_and_notifies(
 
 def test_a_reset_code_works_once_and_only_for_its_purpose(world: FlowsWorld) -> None:
     world.proven(EMAIL, PHONE)
-    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER)
+    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER, token=world.human("password_forgot"))
     code = world.code_to(EMAIL, "reset_password")
     with pytest.raises(InvalidInput):  # otp/verify never redeems a reset code
         world.codes.verify(Channel.EMAIL, EMAIL, Purpose.RESET_PASSWORD, code, OWNER)
@@ -71,14 +75,14 @@ def test_a_reset_code_works_once_and_only_for_its_purpose(world: FlowsWorld) -> 
 
 def test_a_login_code_cannot_reset_the_password(world: FlowsWorld) -> None:
     world.proven(EMAIL, PHONE)
-    world.codes.send(Channel.EMAIL, EMAIL, Purpose.LOGIN, OWNER)
+    world.codes.send(Channel.EMAIL, EMAIL, Purpose.LOGIN, OWNER, token=world.human("otp_send"))
     with pytest.raises(InvalidCode):
         world.recovery.reset(Channel.EMAIL, EMAIL, world.code_to(EMAIL, "login"), NEW, OWNER)
 
 
 def test_a_weak_password_is_refused_before_the_code_is_spent(world: FlowsWorld) -> None:
     account = world.proven(EMAIL, PHONE)
-    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER)
+    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER, token=world.human("password_forgot"))
     code = world.code_to(EMAIL, "reset_password")
     with pytest.raises(WeakPassword):
         world.recovery.reset(Channel.EMAIL, EMAIL, code, "short", OWNER)
@@ -88,7 +92,7 @@ def test_a_weak_password_is_refused_before_the_code_is_spent(world: FlowsWorld) 
 
 def test_an_expired_code_is_refused(world: FlowsWorld) -> None:
     world.proven(EMAIL, PHONE)
-    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER)
+    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER, token=world.human("password_forgot"))
     code = world.code_to(EMAIL, "reset_password")
     world.clock.advance(10 * 60 + 1)
     with pytest.raises(InvalidCode):
@@ -97,7 +101,7 @@ def test_an_expired_code_is_refused(world: FlowsWorld) -> None:
 
 def test_five_tries_per_code_and_a_resend_does_not_refill_them(world: FlowsWorld) -> None:
     world.proven(EMAIL, PHONE)
-    world.recovery.forgot(Channel.EMAIL, EMAIL, STRANGER)
+    world.recovery.forgot(Channel.EMAIL, EMAIL, STRANGER, token=world.human("password_forgot"))
     code = world.code_to(EMAIL, "reset_password")
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _ in range(5):
@@ -105,7 +109,7 @@ def test_five_tries_per_code_and_a_resend_does_not_refill_them(world: FlowsWorld
             world.recovery.reset(Channel.EMAIL, EMAIL, wrong, NEW, STRANGER)
     world.clock.advance(61)
     with pytest.raises(CodeAttemptsExhausted):  # a new code lands in the locked slot
-        world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER)
+        world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER, token=world.human("password_forgot"))
     with pytest.raises(CodeAttemptsExhausted):
         world.recovery.reset(Channel.EMAIL, EMAIL, code, NEW, OWNER)
 
@@ -115,7 +119,7 @@ def test_a_strangers_guesses_never_slow_the_owner_or_their_sign_in(world: FlowsW
     for i in range(30):  # no live code: nothing to guess, nothing counted against anyone
         with pytest.raises((InvalidCode, AccountLocked)):
             world.recovery.reset(Channel.EMAIL, EMAIL, f"{i:06d}", NEW, STRANGER)
-    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER)
+    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER, token=world.human("password_forgot"))
     for _ in range(4):
         with pytest.raises(InvalidCode):
             world.recovery.reset(Channel.EMAIL, EMAIL, "000000", NEW, STRANGER)
@@ -127,7 +131,7 @@ def test_a_strangers_guesses_never_slow_the_owner_or_their_sign_in(world: FlowsW
 def test_the_stranger_network_is_slowed_after_five_live_misses(world: FlowsWorld) -> None:
     world.proven(EMAIL, PHONE)
     for misses in (3, 2):  # two codes, so the per-code cap is not what stops them
-        world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER)
+        world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER, token=world.human("password_forgot"))
         for _ in range(misses):
             with pytest.raises(InvalidCode):
                 world.recovery.reset(Channel.EMAIL, EMAIL, "000000", NEW, STRANGER)
@@ -141,7 +145,7 @@ def test_the_stranger_network_is_slowed_after_five_live_misses(world: FlowsWorld
 def test_a_failed_reset_leaves_everything_as_it_was(world: FlowsWorld) -> None:
     account = world.proven(EMAIL, PHONE)
     session = world.sign_in(account)
-    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER)
+    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER, token=world.human("password_forgot"))
     code = world.code_to(EMAIL, "reset_password")
     world.db.down = True
     with pytest.raises(Exception, match="unavailable"):

@@ -42,8 +42,9 @@ class InMemoryRateLimiter:
                 rule, log, window_ms = max(denied, key=lambda v: v[1][0] + v[2] if v[1] else 0)
                 wait = (log[0] + window_ms - now_ms) if log else window_ms
                 return RateDecision(False, rule.limit, 0, _ceil_s(wait), _ceil_s(wait), rule.name)
-            for _, log, _ in verdicts:
-                log.append(now_ms)
+            for rule, log, _ in verdicts:
+                if rule.spend:
+                    log.append(now_ms)
             return _tightest(verdicts, now_ms)
 
     def reset(self, key: str) -> None:

@@ -13,13 +13,14 @@ from domestyx.domain.model.rate_limits import FailureTally, RateDecision, RateRu
 
 # Exact sliding window: a sorted set of hit timestamps per key. All rules of a decision are
 # checked first and counted only if every one allows, so a refused request costs nothing.
-# ARGV: now_ms, member, then (limit, window_ms) per key. Returns
+# A rule whose spend flag is 0 is checked like the others but never counted (a gate).
+# ARGV: now_ms, member, then (limit, window_ms, spend) per key. Returns
 # {0, i, wait_ms} when rule i refuses, or {1, i, remaining, reset_ms} for the tightest rule i.
 _HIT = """
 local now, member, n = tonumber(ARGV[1]), ARGV[2], #KEYS
 local counts, worst, worst_wait = {}, 0, -1
 for i = 1, n do
-  local limit, win = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  local limit, win = tonumber(ARGV[3 * i]), tonumber(ARGV[1 + 3 * i])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - win)
   local c = redis.call('ZCARD', KEYS[i])
   counts[i] = c
@@ -33,13 +34,18 @@ end
 if worst > 0 then return {0, worst, worst_wait} end
 local tight, tight_rem, tight_reset = 0, nil, 0
 for i = 1, n do
-  local limit, win = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-  redis.call('ZADD', KEYS[i], now, member)
-  redis.call('PEXPIRE', KEYS[i], win)
-  local rem = limit - counts[i] - 1
+  local limit, win, spend = tonumber(ARGV[3 * i]), tonumber(ARGV[1 + 3 * i]), ARGV[2 + 3 * i]
+  local rem = limit - counts[i]
+  if spend == '1' then
+    redis.call('ZADD', KEYS[i], now, member)
+    redis.call('PEXPIRE', KEYS[i], win)
+    rem = rem - 1
+  end
   if tight_rem == nil or rem < tight_rem then
     local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
-    tight, tight_rem, tight_reset = i, rem, tonumber(oldest[2]) + win - now
+    local reset = win
+    if oldest[2] then reset = tonumber(oldest[2]) + win - now end
+    tight, tight_rem, tight_reset = i, rem, reset
   end
 end
 return {1, tight, tight_rem or 0, tight_reset}
@@ -84,7 +90,7 @@ class RedisRateLimiter:
         keys = [self._prefix + rule.key for rule in rules]
         args: list[int | str] = [_ms(now), uuid.uuid4().hex]
         for rule in rules:
-            args += [rule.limit, _ms(rule.window)]
+            args += [rule.limit, _ms(rule.window), int(rule.spend)]
         result = run_script(self._hit, keys, args)
         rule = rules[int(result[1]) - 1]
         if result[0] == 0:

@@ -1,17 +1,30 @@
-"""Abuse policy: rate-limit rules, SMS-pumping defence and account lockouts."""
+"""Abuse rules as data: guarded operations, their scopes, captcha needs and limits; SMS policy."""
 
 from __future__ import annotations
 
 import enum
 import ipaddress
-import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import attrs
 
-from domestyx.domain.model.errors import AccountLocked, DestinationNotAllowed, InvalidInput
-from domestyx.domain.model.rate_limits import FailureTally, RateRule
+from domestyx.domain.model.errors import DestinationNotAllowed, InvalidInput
+from domestyx.domain.model.rate_limits import RateRule
+
+
+class Operation(enum.StrEnum):
+    """A guarded use case; the values are the names RATE_LIMITS uses ('login.ip=30/10m')."""
+
+    REGISTER = "register"
+    LOGIN = "login"
+    OTP_SEND = "otp_send"
+    OTP_SEND_SMS = "otp_send_sms"
+    OTP_VERIFY = "otp_verify"
+    REFRESH = "refresh"
+    UPLOAD = "upload"
+    CONTACT_CHANGE = "contact_change"
+    PASSWORD_FORGOT = "password_forgot"  # noqa: S105 - an operation name, not a secret
 
 
 class Scope(enum.StrEnum):
@@ -24,9 +37,24 @@ class Scope(enum.StrEnum):
     GLOBAL = "global"
 
 
+class CaptchaNeed(enum.Enum):
+    """When an operation demands a Turnstile token."""
+
+    NEVER = "never"
+    ALWAYS = "always"
+    AFTER_FAILURES = "after_failures"  # once the account shows repeated failures (sign-in)
+
+
+class Spend(enum.Enum):
+    """When an operation's limits are counted."""
+
+    ON_ADMISSION = "on_admission"  # every admitted request counts
+    ON_DELIVERY = "on_delivery"  # checked on admission, counted only when a message really goes
+
+
 @attrs.frozen
 class Limit:
-    """`count` per `window` for one scope of one endpoint."""
+    """`count` per `window` for one scope of one operation."""
 
     scope: Scope
     count: int
@@ -39,30 +67,78 @@ class Limit:
         try:
             count_s, window_s = spec.split("/")
             amount = int(window_s[:-1] or "1") * units[window_s[-1]]
-            return cls(Scope(scope), int(count_s), timedelta(seconds=amount))
+            count = int(count_s)
         except (ValueError, KeyError, IndexError) as exc:
             raise InvalidInput(f"bad rate limit '{scope}={spec}'") from exc
+        if count < 1 or amount < 1:
+            raise InvalidInput(f"bad rate limit '{scope}={spec}': count and window must be > 0")
+        return cls(Scope(scope), count, timedelta(seconds=amount))
 
 
 def _h(hours: int) -> timedelta:
     return timedelta(hours=hours)
 
 
-DEFAULT_LIMITS: dict[str, tuple[Limit, ...]] = {
-    "register": (Limit(Scope.IP, 10, _h(1)),),
-    "login": (Limit(Scope.IP, 30, timedelta(minutes=10)), Limit(Scope.ACCOUNT, 20, _h(1))),
-    "otp_send": (
-        Limit(Scope.IP, 20, _h(1)),
-        Limit(Scope.DESTINATION, 5, _h(1)),
-        Limit(Scope.DESTINATION, 10, _h(24)),
+@attrs.frozen
+class Guarded:
+    """One operation's declaration: the scopes it counts by, its captcha, its default limits."""
+
+    scopes: frozenset[Scope]
+    limits: tuple[Limit, ...]
+    captcha: CaptchaNeed = CaptchaNeed.NEVER
+    action: str = ""  # the Turnstile action a token must carry (when a captcha is demanded)
+    spend: Spend = Spend.ON_ADMISSION
+
+
+_IP, _ACCOUNT, _DEST = Scope.IP, Scope.ACCOUNT, Scope.DESTINATION
+_TEN_MINUTES = timedelta(minutes=10)
+
+# The one table of abuse rules: every guarded use case, what it counts and what it demands.
+# A caller must give a subject for every declared scope (IP comes from the client context).
+GUARDS: Mapping[Operation, Guarded] = {
+    Operation.REGISTER: Guarded(
+        frozenset({_IP}), (Limit(_IP, 10, _h(1)),), CaptchaNeed.ALWAYS, "register"
     ),
-    "otp_send_sms": (Limit(Scope.PREFIX, 100, _h(1)), Limit(Scope.GLOBAL, 1000, _h(1))),
-    "otp_verify": (Limit(Scope.IP, 60, timedelta(minutes=10)),),
-    "refresh": (Limit(Scope.IP, 120, timedelta(minutes=10)),),
-    "upload": (Limit(Scope.ACCOUNT, 30, _h(1)),),
+    Operation.LOGIN: Guarded(
+        frozenset({_IP}), (Limit(_IP, 30, _TEN_MINUTES),), CaptchaNeed.AFTER_FAILURES, "login"
+    ),
+    Operation.OTP_SEND: Guarded(
+        frozenset({_IP, _DEST}),
+        (Limit(_IP, 20, _h(1)), Limit(_DEST, 5, _h(1)), Limit(_DEST, 10, _h(24))),
+        CaptchaNeed.ALWAYS,
+        "otp_send",
+    ),
+    Operation.OTP_SEND_SMS: Guarded(
+        frozenset({Scope.PREFIX, Scope.GLOBAL}),
+        (Limit(Scope.PREFIX, 100, _h(1)), Limit(Scope.GLOBAL, 1000, _h(1))),
+        spend=Spend.ON_DELIVERY,
+    ),
+    Operation.OTP_VERIFY: Guarded(frozenset({_IP}), (Limit(_IP, 60, _TEN_MINUTES),)),
+    Operation.REFRESH: Guarded(frozenset({_IP}), (Limit(_IP, 120, _TEN_MINUTES),)),
+    Operation.UPLOAD: Guarded(frozenset({_ACCOUNT}), (Limit(_ACCOUNT, 30, _h(1)),)),
     # Email/phone change requests (each checks a password), before the send caps apply.
-    "contact_change": (Limit(Scope.IP, 20, _h(1)), Limit(Scope.ACCOUNT, 10, _h(1))),
+    Operation.CONTACT_CHANGE: Guarded(
+        frozenset({_IP, _ACCOUNT}), (Limit(_IP, 20, _h(1)), Limit(_ACCOUNT, 10, _h(1)))
+    ),
+    # Password recovery sends a code: the send's caps apply, and a captcha of its own action.
+    Operation.PASSWORD_FORGOT: Guarded(frozenset({_IP}), (), CaptchaNeed.ALWAYS, "password_forgot"),
 }
+DEFAULT_LIMITS: Mapping[Operation, tuple[Limit, ...]] = {op: g.limits for op, g in GUARDS.items()}
+
+
+def parse_override(name: str, spec: str) -> tuple[Operation, Limit]:
+    """Read one RATE_LIMITS entry ('login.ip' = '30/10m'); unknown names are refused."""
+    operation_name, _, scope_name = name.partition(".")
+    try:
+        operation = Operation(operation_name)
+    except ValueError:
+        known = ", ".join(Operation)
+        raise InvalidInput(f"unknown operation '{operation_name}' in '{name}' ({known})") from None
+    declared = GUARDS[operation].scopes
+    if scope_name not in declared:
+        scopes = ", ".join(sorted(declared))
+        raise InvalidInput(f"'{operation}' has no scope '{scope_name}' (it has: {scopes})")
+    return operation, Limit.parse(scope_name, spec)
 
 
 def ip_bucket(ip: str) -> str:
@@ -106,67 +182,47 @@ class SmsPolicy:
 
 @attrs.frozen
 class AbusePolicy:
-    """Every limit by endpoint; override any of them from configuration."""
+    """Every limit by operation; override any of them from configuration."""
 
-    limits: Mapping[str, Sequence[Limit]] = attrs.field(factory=lambda: dict(DEFAULT_LIMITS))
+    limits: Mapping[Operation, Sequence[Limit]] = attrs.field(factory=lambda: dict(DEFAULT_LIMITS))
     sms: SmsPolicy = SmsPolicy()
 
-    def rules(self, endpoint: str, subjects: Mapping[Scope, str]) -> list[RateRule]:
-        """The rules of an endpoint for the subjects known; scopes without a subject are skipped."""
-        rules = []
-        for limit in self.limits.get(endpoint, ()):
-            subject = subjects.get(limit.scope)
-            if subject is None:
-                continue
-            window = int(limit.window.total_seconds())
-            rules.append(
-                RateRule(
-                    name=f"{endpoint}.{limit.scope}.{window}s",
-                    key=f"rl:{endpoint}:{limit.scope}:{window}:{subject}",
-                    limit=limit.count,
-                    window=limit.window,
-                )
-            )
-        return rules
+    def rules(self, operation: Operation, subjects: Mapping[Scope, str]) -> list[RateRule]:
+        """The rules of an operation; a declared scope without a subject is a programming error."""
+        declared = GUARDS[operation]
+        missing = declared.scopes - subjects.keys()
+        if missing:
+            raise MissingSubject(operation, sorted(missing))
+        gate = declared.spend is Spend.ON_DELIVERY
+        return [
+            self._rule(operation, limit, subjects[limit.scope], gate)
+            for limit in self.limits.get(operation, ())
+        ]
+
+    @staticmethod
+    def _rule(operation: Operation, limit: Limit, subject: str, gate: bool) -> RateRule:
+        window = int(limit.window.total_seconds())
+        return RateRule(
+            name=f"{operation}.{limit.scope}.{window}s",
+            key=f"rl:{operation}:{limit.scope}:{window}:{subject}",
+            limit=limit.count,
+            window=limit.window,
+            spend=not gate,
+        )
 
     def with_overrides(self, overrides: Mapping[str, str]) -> AbusePolicy:
-        """Apply 'endpoint.scope' -> 'count/window' overrides (replacing that scope's limits)."""
+        """Apply 'operation.scope' -> 'count/window' overrides (replacing that scope's limits)."""
         limits = {k: list(v) for k, v in self.limits.items()}
         for name, spec in overrides.items():
-            endpoint, _, scope = name.partition(".")
-            limit = Limit.parse(scope, spec)
-            kept = [x for x in limits.get(endpoint, []) if x.scope is not limit.scope]
-            limits[endpoint] = [*kept, limit]
+            operation, limit = parse_override(name, spec)
+            kept = [x for x in limits.get(operation, []) if x.scope is not limit.scope]
+            limits[operation] = [*kept, limit]
         return attrs.evolve(self, limits={k: tuple(v) for k, v in limits.items()})
 
 
-@attrs.frozen
-class LockoutPolicy:
-    """NIST SP 800-63B: at most 100 consecutive failures; a rising delay before that."""
+class MissingSubject(Exception):
+    """A caller forgot the subject of a declared scope: refuse loudly rather than drop a limit."""
 
-    window: timedelta = timedelta(hours=24)
-    max_failures: int = 100
-    free_failures: int = 5
-    base_delay: timedelta = timedelta(seconds=1)
-    max_delay: timedelta = timedelta(minutes=15)
-
-    def delay_after(self, failures: int) -> timedelta:
-        """How long to wait after the n-th failure before the next try."""
-        if failures < self.free_failures:
-            return timedelta(0)
-        factor: int = 2 ** min(failures - self.free_failures, 20)
-        delay: timedelta = min(self.base_delay * factor, self.max_delay)
-        return delay
-
-    def check(self, tally: FailureTally, now: datetime) -> None:
-        """Raise AccountLocked while the account must wait."""
-        if tally.last_at is None:
-            return
-        if tally.count >= self.max_failures:
-            wait = tally.last_at + self.window - now
-        else:
-            wait = tally.last_at + self.delay_after(tally.count) - now
-        if wait > timedelta(0):
-            raise AccountLocked(
-                retry_after=max(1, math.ceil(wait.total_seconds())), policy="account-lockout"
-            )
+    def __init__(self, operation: Operation, scopes: Sequence[Scope]) -> None:
+        names = ", ".join(scopes)
+        super().__init__(f"{operation} is declared with scopes it was not given: {names}")

@@ -28,6 +28,8 @@ class AuditEventType(enum.StrEnum):
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
     LOCKOUT = "lockout"
+    SIGN_IN_THROTTLED = "sign_in_throttled"
+    CAPTCHA_DEMANDED = "captcha_demanded"
     CAPTCHA_FAILED = "captcha_failed"
     RATE_LIMITED = "rate_limited"
     SMS_BREAKER_TRIPPED = "sms_breaker_tripped"

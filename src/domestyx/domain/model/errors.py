@@ -41,6 +41,10 @@ class InvalidCode(DomainError):
 
     code = "invalid-code"
 
+    def __init__(self, detail: str = "", *, bound_to: str | None = None) -> None:
+        super().__init__(detail)
+        self.bound_to = bound_to  # the account of the live code guessed at, if any
+
 
 class NoLiveCode(InvalidCode):
     """The code is wrong, expired or already used."""
@@ -105,6 +109,12 @@ class CaptchaFailed(DomainError):
     """The anti-bot challenge was missing, invalid, expired or already used."""
 
     code = "captcha-failed"
+
+
+class CaptchaRequired(CaptchaFailed):
+    """This account had repeated failed sign-ins: solve the challenge and send its token."""
+
+    code = "captcha-required"
 
 
 class DependencyUnavailable(DomainError):

@@ -9,12 +9,13 @@ import attrs
 
 @attrs.frozen
 class RateRule:
-    """At most `limit` hits per sliding `window` under `key`."""
+    """At most `limit` hits per sliding `window` under `key`; a non-spending rule only checks."""
 
     name: str
     key: str
     limit: int
     window: timedelta
+    spend: bool = True
 
 
 @attrs.frozen

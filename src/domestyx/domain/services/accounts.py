@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.model.abuse import Scope
+from domestyx.domain.model.abuse import Operation
 from domestyx.domain.model.accounts import SELF_SERVICE_ROLES, Account, AccountStatus, Role
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.delivery import Delivery, Template
@@ -26,6 +26,7 @@ from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
 from domestyx.domain.model.rate_limits import RateRule
 from domestyx.domain.model.sessions import Principal, TokenPair
 from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.lockouts import Lockouts
 
 if TYPE_CHECKING:
     from domestyx.domain.model.keys import KeyedHasher
@@ -73,13 +74,21 @@ class AccountService:
     dummy_hash: str = ""
 
     def register(
-        self, email: str, phone: str, password: str, role: Role, ctx: ClientContext
+        self,
+        email: str,
+        phone: str,
+        password: str,
+        role: Role,
+        ctx: ClientContext,
+        *,
+        token: str | None = None,
     ) -> None:
         """Start (or restart) a registration; a proven contact's owner gets a notice instead.
 
         The answer and the resend cooldown are the same in every case, so nothing tells a
         caller whether the email or phone was already someone's.
         """
+        self.guard.admit({Operation.REGISTER: {}}, ctx, token=token)
         email, phone = self.contacts.email(email), self.contacts.phone(phone)
         self.check_password(password, email=email, phone=phone, ctx=ctx)
         if role not in SELF_SERVICE_ROLES:
@@ -212,9 +221,19 @@ class AccountService:
         return delivery.id
 
     def login(
-        self, identifier: str, password: str, *, by_phone: bool, ctx: ClientContext
+        self,
+        identifier: str,
+        password: str,
+        *,
+        by_phone: bool,
+        ctx: ClientContext,
+        token: str | None = None,
     ) -> TokenPair:
-        """Password sign-in with lockout; the same refusal whether or not the account exists."""
+        """Password sign-in; the same refusal whether or not the account exists.
+
+        Failures slow the failing client (account + network) and, after a few, demand a captcha
+        from everyone; only the account-wide cap locks, and never a network the owner proved.
+        """
         identifier = (
             self.contacts.phone(identifier) if by_phone else self.contacts.email(identifier)
         )
@@ -224,18 +243,20 @@ class AccountService:
             account = (
                 uow.accounts.by_phone(identifier) if by_phone else uow.accounts.by_email(identifier)
             )
-        key = f"acct:{account.id}" if account else f"id:{self.hasher.digest('login', identifier)}"
+        subject = (
+            f"acct:{account.id}" if account else f"id:{self.hasher.digest('login', identifier)}"
+        )
+        lockouts = Lockouts(self.guard)
         # Outside any transaction: the guard writes its own audit events (a nested writer waits
         # on the outer one under SQLite), and no connection is held while the hash is checked.
-        self.guard.limit({"login": {Scope.ACCOUNT: key}}, ctx)
-        tally = self.guard.check_lockout(key)
+        attempt = lockouts.before_sign_in(account.id if account else None, subject, ctx, token)
         matched = self.passwords.verify(
             account.password_hash if account else self.dummy_hash, password
         )
         # An unproven email signs nobody in, and says so exactly as a wrong password would.
         if account is None or not matched or not _may_try(account):
-            self.guard.record_failure(key, ctx, account.id if account else None)
             with self.uow() as uow:
+                lockouts.sign_in_failed(attempt, ctx, uow)
                 uow.audit.append(
                     self.auditor.event(
                         AuditEventType.LOGIN_FAILED,
@@ -246,9 +267,12 @@ class AccountService:
                 )
                 uow.commit()
             raise InvalidCredentials
-        self.guard.clear_failures(key, tally)
         if not account.can_sign_in:
             raise Forbidden(f"account is {account.status}")
+        lockouts.sign_in_succeeded(attempt, ctx)
+        return self._start_session(account, password, ctx)
+
+    def _start_session(self, account: Account, password: str, ctx: ClientContext) -> TokenPair:
         with self.uow() as uow:
             if self.passwords.needs_rehash(account.password_hash):
                 account.change_password(self.passwords.hash(password), self.clock.now())

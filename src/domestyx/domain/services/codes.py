@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.model.abuse import Scope
+from domestyx.domain.model.abuse import Operation, Scope
 from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.delivery import Delivery, Template
@@ -16,6 +16,7 @@ from domestyx.domain.model.errors import (
     CodeAttemptsExhausted,
     InvalidCode,
     InvalidInput,
+    NoLiveCode,
     ResendTooSoon,
 )
 from domestyx.domain.model.jobs import Job
@@ -23,10 +24,13 @@ from domestyx.domain.model.keys import CodeSealer, KeyedHasher
 from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
 from domestyx.domain.model.sessions import TokenPair
 from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.lockouts import Lockouts
 from domestyx.domain.services.otp import OtpService
 
 if TYPE_CHECKING:
-    from domestyx.domain.services.guards import RequestGuard
+    from collections.abc import Mapping
+
+    from domestyx.domain.services.guards import Demands, RequestGuard
     from domestyx.domain.services.sessions import SessionService
     from domestyx.ports.clock import Clock
     from domestyx.ports.contacts import ContactCanonicalizer
@@ -125,30 +129,46 @@ class CodeService:
         ctx: ClientContext,
         *,
         caller: str | None = None,
+        token: str | None = None,
+        via: Operation = Operation.OTP_SEND,
     ) -> None:
         """Issue a code; answers the same whether or not an account owns the destination.
 
         `caller` is the signed-in account, if any: a phone proof is then bound to it.
+        `via` names the use case sending (otp/send, password/forgot): its captcha is demanded.
         """
+        self.guard.challenge([via], ctx, token=token)
         purpose.check_channel(channel)
         destination = canonical_destination(self.contacts, channel, destination)
         slot = OtpSlot(purpose, destination)
-        limits = {"otp_send": {Scope.DESTINATION: self.hasher.digest("dest", destination)}}
-        if channel is Channel.SMS:
-            self.guard.policy.sms.check(destination)
-            limits["otp_send_sms"] = {
-                Scope.PREFIX: self.guard.policy.sms.prefix_of(
-                    destination, self.contacts.calling_code(destination)
-                ),
-                Scope.GLOBAL: "all",
-            }
+        demands = self.send_demands(channel, destination)
         waiting = self.otp.cooldown_remaining(slot)
         if waiting:
             raise ResendTooSoon(retry_after=waiting)
-        self.guard.limit(limits, ctx)
-        delivery_id = self._issue(channel, destination, purpose, slot, ctx, caller=caller)
+        self.guard.limit(demands, ctx)
+        delivery_id = self._issue(
+            channel, destination, purpose, slot, ctx, caller=caller, demands=demands
+        )
         if delivery_id is not None:
             self.queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=delivery_id)
+
+    def send_demands(self, channel: Channel, destination: str) -> Demands:
+        """What a send to a destination is guarded by: its caps, and for SMS the SMS budget.
+
+        The SMS caps are checked for every request (so an exhausted cap answers everyone the
+        same) but spent only by messages really sent (`RequestGuard.spend`).
+        """
+        demands: dict[Operation, Mapping[Scope, str]] = {
+            Operation.OTP_SEND: {Scope.DESTINATION: self.hasher.digest("dest", destination)}
+        }
+        if channel is Channel.SMS:
+            sms = self.guard.policy.sms
+            sms.check(destination)
+            demands[Operation.OTP_SEND_SMS] = {
+                Scope.PREFIX: sms.prefix_of(destination, self.contacts.calling_code(destination)),
+                Scope.GLOBAL: "all",
+            }
+        return demands
 
     def queue_code(
         self,
@@ -189,11 +209,13 @@ class CodeService:
         ctx: ClientContext,
         *,
         caller: str | None,
+        demands: Demands,
     ) -> str | None:
         with self.uow() as uow:
             account = find_by_contact(uow, channel, destination, purpose, caller=caller)
             if _deliverable(account, channel, purpose):
                 assert account is not None  # noqa: S101 - narrowed by _deliverable
+                self.guard.spend(demands, ctx)  # before the code exists: a refusal leaves none
                 delivery_id: str | None = self.queue_code(uow, account, channel, purpose)
                 event = AuditEventType.OTP_SENT
             else:
@@ -223,39 +245,63 @@ class CodeService:
         *,
         caller: str | None = None,
     ) -> VerifyResult:
-        """Check a code; failures count toward the per-code cap and the account lockout."""
+        """Check a code; only wrong guesses at the account's own live code count to its lockout."""
         if not purpose.via_otp_routes:  # reset and change codes are redeemed by their own flows
             raise InvalidInput(f"{purpose} codes are not verified here", field="purpose")
         purpose.check_channel(channel)
         destination = canonical_destination(self.contacts, channel, destination)
-        self.guard.limit({"otp_verify": {}}, ctx)
-        slot = OtpSlot(purpose, destination)
+        self.guard.admit({Operation.OTP_VERIFY: {}}, ctx)
+        slot, lockouts = OtpSlot(purpose, destination), Lockouts(self.guard)
         with self.uow() as uow:
             # Locked: a concurrent email and phone proof must not overwrite each other.
             account = find_by_contact(
                 uow, channel, destination, purpose, for_update=True, caller=caller
             )
-            lock_key = f"acct:{account.id}" if account else f"dest:{slot.key(self.hasher)}"
-            tally = self.guard.check_lockout(lock_key)
+            tally = lockouts.check_code(account.id) if account else None
             try:
                 bound = self.otp.verify(slot, code)
                 if account is None or bound != account.id:
-                    raise InvalidCode
-            except (InvalidCode, CodeAttemptsExhausted):
-                self.guard.record_failure(lock_key, ctx, account.id if account else None, uow=uow)
-                uow.audit.append(
-                    self.auditor.event(
-                        AuditEventType.OTP_FAILED,
-                        outcome="failed",
-                        account_id=account.id if account else None,
-                        ip=ctx.ip,
-                        purpose=purpose.value,
-                    )
-                )
-                uow.commit()
+                    raise NoLiveCode  # a code, but not this account's: nothing of its was guessed
+            except (InvalidCode, CodeAttemptsExhausted) as failed:
+                self._failed(uow, account, failed, purpose, ctx)
                 raise
-            self.guard.clear_failures(lock_key, tally)
+            assert tally is not None  # noqa: S101 - an account was found, so it was tallied
+            lockouts.code_succeeded(account.id, tally, ctx)
             return self._apply(uow, account, purpose, ctx)
+
+    def _failed(
+        self,
+        uow: UnitOfWork,
+        account: Account | None,
+        failed: Exception,
+        purpose: Purpose,
+        ctx: ClientContext,
+    ) -> None:
+        """Audit a failed code; count it only as a guess at this account's own live code.
+
+        No live code (or another's) and an exhausted slot compare nothing: they cost the
+        caller's rate limits, never the owner's lockout.
+        """
+        counted = (
+            account is not None
+            and isinstance(failed, InvalidCode)
+            and not isinstance(failed, NoLiveCode)
+            and failed.bound_to == account.id
+        )
+        if counted:
+            assert account is not None  # noqa: S101 - narrowed just above
+            Lockouts(self.guard).code_failed(account.id, ctx, uow)
+        uow.audit.append(
+            self.auditor.event(
+                AuditEventType.OTP_FAILED,
+                outcome="failed",
+                account_id=account.id if account else None,
+                ip=ctx.ip,
+                purpose=purpose.value,
+                lockout="counted" if counted else "not_counted",
+            )
+        )
+        uow.commit()
 
     def _apply(
         self, uow: UnitOfWork, account: Account, purpose: Purpose, ctx: ClientContext

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.model.abuse import Scope
+from domestyx.domain.model.abuse import Operation, Scope
 from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.contact_changes import (
@@ -27,7 +27,6 @@ from domestyx.domain.services.contact_rules import (
     FIELD,
     canonical_contact,
     release_email,
-    send_limits,
 )
 from domestyx.domain.services.proofs import CodeRedeemer, queue_notice
 
@@ -65,18 +64,24 @@ class ContactChangeService:
         """Send a code to the new contact; a contact another account proved gets none, silently."""
         new_value = canonical_contact(self.codes.contacts, self.codes.guard, channel, new_value)
         guard = self.codes.guard
-        guard.limit({"contact_change": {Scope.ACCOUNT: principal.account_id}}, ctx)
+        guard.limit({Operation.CONTACT_CHANGE: {Scope.ACCOUNT: principal.account_id}}, ctx)
         self._check_password(principal, password, channel, ctx)
         slot = OtpSlot(change_purpose(channel), new_value)
         waiting = self.codes.otp.cooldown_remaining(slot)
         if waiting:
             raise ResendTooSoon(retry_after=waiting)
-        guard.limit(send_limits(self.codes, channel, new_value), ctx)
+        demands = self.codes.send_demands(channel, new_value)  # the caps of any code sent there
+        guard.limit(demands, ctx)
+        sends = self._sends(principal, channel, new_value)
+        if sends:  # only a code that really leaves spends the SMS caps (outside a transaction)
+            guard.spend(demands, ctx)
         with self.uow() as uow:
             account = self._own(uow, principal)
             if contact_of(account, channel) == new_value:
                 raise InvalidInput(f"that is already your {noun(channel)}", field=FIELD[channel])
-            delivery_id = self._issue(uow, account, channel, new_value, slot=slot, ctx=ctx)
+            delivery_id = self._issue(
+                uow, account, channel, new_value, slot=slot, ctx=ctx, sends=sends
+            )
             uow.commit()
         if delivery_id is not None:
             self.queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=delivery_id)
@@ -85,7 +90,7 @@ class ContactChangeService:
         self, principal: Principal, channel: Channel, code: str, ctx: ClientContext
     ) -> Account:
         """Apply the pending change once its code is redeemed; other sessions are signed out."""
-        self.codes.guard.limit({"otp_verify": {}}, ctx)
+        self.codes.guard.limit({Operation.OTP_VERIFY: {}}, ctx)
         with self.uow() as uow:
             account = self._own(uow, principal)
             change = uow.contact_changes.get(account.id, channel, for_update=True)
@@ -109,14 +114,14 @@ class ContactChangeService:
         *,
         slot: OtpSlot,
         ctx: ClientContext,
+        sends: bool,
     ) -> str | None:
         now = self.clock.now()
         expires = now + self.codes.otp.policy.valid_for
         # Recorded even when nothing is sent: a newer request always voids the older code.
         uow.contact_changes.put(ContactChange(account.id, channel, new_value, now, expires))
-        holder = find_by_contact(uow, channel, new_value)
         delivery_id: str | None = None
-        if holder is not None and holder.id != account.id and proven_on(holder, channel):
+        if not sends:
             self.codes.otp.issue(slot, None)  # the same cooldown as a real send; no code leaves
             outcome = "suppressed"
         else:
@@ -218,3 +223,9 @@ class ContactChangeService:
         if account is None or not account.can_sign_in:
             raise InvalidCredentials
         return account
+
+    def _sends(self, principal: Principal, channel: Channel, value: str) -> bool:
+        """Whether a code really leaves: not when another account proved the contact."""
+        with self.uow() as uow:
+            holder = find_by_contact(uow, channel, value)
+        return holder is None or holder.id == principal.account_id or not proven_on(holder, channel)

@@ -1,15 +1,13 @@
-"""What a new contact must be, which caps its code spends, and how an unproven claim yields."""
+"""What a new contact must be and how an unproven claim yields (its caps: CodeService)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from domestyx.domain.model.abuse import Scope
 from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.errors import Conflict, InvalidInput
 from domestyx.domain.model.otp import Channel
-from domestyx.domain.services.codes import CodeService, canonical_destination
+from domestyx.domain.services.codes import canonical_destination
 
 if TYPE_CHECKING:
     from domestyx.domain.services.guards import RequestGuard
@@ -30,17 +28,6 @@ def canonical_contact(
     if channel is Channel.SMS:
         guard.policy.sms.check(value)
     return value
-
-
-def send_limits(
-    codes: CodeService, channel: Channel, value: str
-) -> Mapping[str, Mapping[Scope, str]]:
-    """The same caps as any other code to this destination (and SMS's country/global caps)."""
-    limits = {"otp_send": {Scope.DESTINATION: codes.hasher.digest("dest", value)}}
-    if channel is Channel.SMS:
-        prefix = codes.guard.policy.sms.prefix_of(value, codes.contacts.calling_code(value))
-        limits["otp_send_sms"] = {Scope.PREFIX: prefix, Scope.GLOBAL: "all"}
-    return limits
 
 
 def release_email(uow: UnitOfWork, holder: Account) -> None:

@@ -1,17 +1,31 @@
-"""The request guard: captcha, rate limits and lockouts, with their audit trail."""
+"""The one request guard: applies the declared abuse rules (captcha, limits, lockouts), audited."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import attrs
 
-from domestyx.domain.model.abuse import AbusePolicy, LockoutPolicy, Scope, ip_bucket
+from domestyx.domain.model.abuse import (
+    GUARDS,
+    AbusePolicy,
+    CaptchaNeed,
+    Operation,
+    Scope,
+    Spend,
+    ip_bucket,
+)
 from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContext
-from domestyx.domain.model.errors import CaptchaFailed, RateLimited, SmsBudgetExhausted
+from domestyx.domain.model.errors import (
+    CaptchaFailed,
+    CaptchaRequired,
+    RateLimited,
+    SmsBudgetExhausted,
+)
+from domestyx.domain.model.lockouts import LockoutPolicy
 from domestyx.domain.model.rate_limits import FailureTally, RateDecision, RateRule
 from domestyx.domain.services.auditor import Auditor
 
@@ -23,7 +37,8 @@ if TYPE_CHECKING:
     from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("domestyx.abuse")
-GLOBAL_SMS_RULE = "otp_send_sms.global"
+GLOBAL_SMS_RULE = f"{Operation.OTP_SEND_SMS}.{Scope.GLOBAL}"
+Demands = Mapping[Operation, Mapping[Scope, str]]
 
 
 @attrs.frozen
@@ -49,8 +64,61 @@ class RequestGuard:
     lockout: LockoutPolicy = LockoutPolicy()
     captcha_policy: CaptchaPolicy = CaptchaPolicy()
 
+    def admit(
+        self,
+        demands: Demands,
+        ctx: ClientContext,
+        *,
+        token: str | None = None,
+        suspect: bool = False,
+    ) -> RateDecision:
+        """The declared captcha, then one atomic decision over every declared limit.
+
+        `demands` names each operation with the subjects of its declared scopes (the IP comes
+        from `ctx`); a missing subject raises MissingSubject, an unknown operation KeyError.
+        """
+        self.challenge(demands, ctx, token=token, suspect=suspect)
+        return self.limit(demands, ctx)
+
+    def challenge(
+        self,
+        operations: Iterable[Operation],
+        ctx: ClientContext,
+        *,
+        token: str | None,
+        suspect: bool = False,
+    ) -> None:
+        """The captcha the operations declare; AFTER_FAILURES demands one when `suspect`.
+
+        A token given where it is not demanded is still redeemed: a forged one never passes.
+        """
+        for operation in operations:
+            declared = GUARDS[operation]
+            need, action = declared.captcha, declared.action
+            if need is CaptchaNeed.ALWAYS or (need is CaptchaNeed.AFTER_FAILURES and token):
+                self.require_human(token, action, ctx)
+            elif need is CaptchaNeed.AFTER_FAILURES and suspect:
+                self._captcha_failed(action, ctx, "required", CaptchaRequired)
+
+    def limit(self, demands: Demands, ctx: ClientContext) -> RateDecision:
+        """One atomic decision over the declared limits of the operations (no captcha)."""
+        rules: list[RateRule] = []
+        for operation, subjects in demands.items():
+            rules += self.policy.rules(operation, {Scope.IP: ip_bucket(ctx.ip), **subjects})
+        return self._decide(rules, ctx)
+
+    def spend(self, demands: Demands, ctx: ClientContext) -> None:
+        """Count the ON_DELIVERY limits now that a message really goes (refuses when exhausted)."""
+        rules = [
+            attrs.evolve(rule, spend=True)
+            for operation, subjects in demands.items()
+            if GUARDS[operation].spend is Spend.ON_DELIVERY
+            for rule in self.policy.rules(operation, {Scope.IP: ip_bucket(ctx.ip), **subjects})
+        ]
+        self._decide(rules, ctx)
+
     def require_human(self, token: str | None, action: str, ctx: ClientContext) -> None:
-        """Redeem the Turnstile token for this endpoint's action, or refuse."""
+        """Redeem the Turnstile token for this action, or refuse."""
         if not token or len(token) > 2048:
             self._captcha_failed(action, ctx, "missing-input-response")
         verdict = self.captcha.verify(token or "", remote_ip=ctx.ip or None)
@@ -64,29 +132,29 @@ class RequestGuard:
         if not verdict.action and self.captcha_policy.require_action:
             self._captcha_failed(action, ctx, "action-missing")
 
-    def _captcha_failed(self, action: str, ctx: ClientContext, reason: str) -> None:
+    def _captcha_failed(
+        self,
+        action: str,
+        ctx: ClientContext,
+        reason: str,
+        error: type[CaptchaFailed] = CaptchaFailed,
+    ) -> None:
         log.warning("captcha refused", extra={"action": action, "reason": reason, "ip": ctx.ip})
-        self._audit_sampled(
+        self.audit_sampled(
             f"captcha:{action}:{ip_bucket(ctx.ip)}",
             AuditEventType.CAPTCHA_FAILED,
             ctx,
             action=action,
             reason=reason,
         )
-        raise CaptchaFailed
+        raise error
 
-    def limit(
-        self, endpoints: Mapping[str, Mapping[Scope, str]], ctx: ClientContext
-    ) -> RateDecision:
-        """One atomic decision over every rule of the given endpoints."""
-        rules: list[RateRule] = []
-        for endpoint, subjects in endpoints.items():
-            rules += self.policy.rules(endpoint, {Scope.IP: ip_bucket(ctx.ip), **subjects})
+    def _decide(self, rules: list[RateRule], ctx: ClientContext) -> RateDecision:
         decision = self.limiter.hit(rules, now=self.clock.now())
         if decision.allowed:
             return decision
         log.warning("rate limited", extra={"rule": decision.rule, "ip": ctx.ip})
-        self._audit_sampled(
+        self.audit_sampled(
             f"rl:{decision.rule}:{ip_bucket(ctx.ip)}",
             AuditEventType.RATE_LIMITED,
             ctx,
@@ -112,34 +180,23 @@ class RequestGuard:
             self._audit(AuditEventType.SMS_BREAKER_TRIPPED, ctx, outcome="tripped")
 
     def check_lockout(self, key: str) -> FailureTally:
-        """Refuse while the account waits out its rising delay or lockout; returns the tally."""
+        """Refuse while a failure counter waits out its rising delay or cap; returns the tally."""
         now = self.clock.now()
         tally = self.failures.tally(key, now=now, window=self.lockout.window)
         self.lockout.check(tally, now)
         return tally
 
     def record_failure(
-        self,
-        key: str,
-        ctx: ClientContext,
-        account_id: str | None,
-        *,
-        uow: UnitOfWork | None = None,
+        self, key: str, ctx: ClientContext, account_id: str | None, *, uow: UnitOfWork
     ) -> FailureTally:
-        """Count a failure; the one that reaches the cap is audited as a lockout.
-
-        A caller inside a transaction passes it, so the lockout event commits with its own
-        (a second, nested transaction would wait on the first under SQLite).
-        """
+        """Count a failure; the one reaching the cap is audited as a lockout, in `uow`."""
         tally = self.failures.add(key, now=self.clock.now(), window=self.lockout.window)
         if tally.count == self.lockout.max_failures:
-            event = self.auditor.event(
-                AuditEventType.LOCKOUT, outcome="locked", account_id=account_id, ip=ctx.ip
+            uow.audit.append(
+                self.auditor.event(
+                    AuditEventType.LOCKOUT, outcome="locked", account_id=account_id, ip=ctx.ip
+                )
             )
-            if uow is not None:
-                uow.audit.append(event)
-            else:
-                self._append(event)
         return tally
 
     def clear_failures(self, key: str, tally: FailureTally | None = None) -> None:
@@ -147,9 +204,10 @@ class RequestGuard:
         if tally is None or tally.count:
             self.failures.clear(key)
 
-    def _audit_sampled(
+    def audit_sampled(
         self, key: str, event: AuditEventType, ctx: ClientContext, **details: str
     ) -> None:
+        """Audit a refusal at most once a minute per key (a flood must not flood the log)."""
         once = RateRule("audit", f"audit:{key}", 1, timedelta(minutes=1))
         try:
             if self.limiter.hit([once], now=self.clock.now()).allowed:
@@ -166,11 +224,12 @@ class RequestGuard:
         account_id: str | None = None,
         **details: str,
     ) -> None:
-        self._append(
+        self.append(
             self.auditor.event(event, outcome=outcome, account_id=account_id, ip=ctx.ip, **details)
         )
 
-    def _append(self, event: AuditEvent) -> None:
+    def append(self, event: AuditEvent) -> None:
+        """Write one audit event in its own transaction."""
         with self.uow() as uow:
             uow.audit.append(event)
             uow.commit()

@@ -64,9 +64,10 @@ class OtpService:
 
         `before_use` sees the bound account once the code matched; if it raises, the code
         is not consumed (so a refusal it makes never costs the person their code).
+        NoLiveCode when nothing was there to guess at; InvalidCode names the live code's account.
         """
         if not (len(code) == self.policy.digits and code.isascii() and code.isdigit()):
-            raise InvalidCode
+            raise NoLiveCode  # not a guess at anything: the slot is not even asked
         key = slot.key(self.hasher)
         attempt = self.store.register_attempt(
             key, now=self.clock.now(), max_attempts=self.policy.max_attempts
@@ -76,10 +77,10 @@ class OtpService:
         if attempt.status is AttemptStatus.MISSING:
             raise NoLiveCode
         if not self.hasher.matches(attempt.code_hash, slot.purpose, slot.destination, code):
-            raise InvalidCode
+            raise InvalidCode(bound_to=attempt.account_id)
         if before_use is not None:
             before_use(attempt.account_id)
         # Single use: of two concurrent correct guesses only the one that deletes the code wins.
         if not self.store.consume(key, attempt.code_hash):
-            raise InvalidCode
+            raise InvalidCode(bound_to=attempt.account_id)
         return attempt.account_id

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from domestyx.domain.model.abuse import Operation
 from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.delivery import Template
@@ -45,10 +46,20 @@ class RecoveryService:
     clock: Clock
     auditor: Auditor
 
-    def forgot(self, channel: Channel, destination: str, ctx: ClientContext) -> None:
+    def forgot(
+        self, channel: Channel, destination: str, ctx: ClientContext, *, token: str | None
+    ) -> None:
         """Send a reset code to a proven contact; the same answer (and work) when there is none."""
-        # The code service's send: same caps, cooldown and suppression as every other code.
-        self.codes.send(channel, destination, Purpose.RESET_PASSWORD, ctx)
+        # The code service's send: same caps, cooldown and suppression as every other code,
+        # behind the captcha GUARDS declares for password_forgot.
+        self.codes.send(
+            channel,
+            destination,
+            Purpose.RESET_PASSWORD,
+            ctx,
+            token=token,
+            via=Operation.PASSWORD_FORGOT,
+        )
 
     def reset(
         self, channel: Channel, destination: str, code: str, new_password: str, ctx: ClientContext
@@ -59,7 +70,7 @@ class RecoveryService:
         email = destination if channel is Channel.EMAIL else ""
         phone = destination if channel is Channel.SMS else ""
         self.password_policy.check(new_password, email=email, phone=phone)
-        self.codes.guard.limit({"otp_verify": {}}, ctx)
+        self.codes.guard.limit({Operation.OTP_VERIFY: {}}, ctx)
         new_hash = self.passwords.hash(new_password)  # always paid, found or not
         slot = OtpSlot(Purpose.RESET_PASSWORD, destination)
         with self.uow() as uow:

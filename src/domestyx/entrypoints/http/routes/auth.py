@@ -8,6 +8,7 @@ from litestar import Controller, Request, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from domestyx.domain.model.abuse import Operation
 from domestyx.domain.model.accounts import Role
 from domestyx.domain.model.errors import InvalidInput
 from domestyx.domain.model.otp import Channel, Purpose
@@ -41,7 +42,7 @@ def token_out(pair: TokenPair) -> TokenOut:
 
 
 class AuthController(Controller):
-    """/api/v1/auth: captcha on register, login and code sending; not on code entry."""
+    """/api/v1/auth: handlers parse and call; the guard applies the declared rules (GUARDS)."""
 
     path = "/api/v1/auth"
     tags = ["auth"]
@@ -50,16 +51,15 @@ class AuthController(Controller):
     def register(self, request: Req, data: JSONBody[RegisterIn]) -> AcceptedOut:
         """Create an account (enumeration-safe: the answer never says whether it existed)."""
         services, ctx = services_of(request), client_context(request)
-        services.guard.limit({"register": {}}, ctx)
-        services.guard.require_human(data.turnstile_token, "register", ctx)
-        services.accounts.register(data.email, data.phone, data.password, Role(data.role), ctx)
+        services.accounts.register(
+            data.email, data.phone, data.password, Role(data.role), ctx, token=data.turnstile_token
+        )
         return REGISTERED
 
     @post("/otp/send", status_code=HTTP_202_ACCEPTED, sync_to_thread=True)
     def send_code(self, request: Req, data: JSONBody[OtpSendIn]) -> AcceptedOut:
         """Send a one-time code (enumeration-safe)."""
         services, ctx = services_of(request), client_context(request)
-        services.guard.require_human(data.turnstile_token, "otp_send", ctx)
         caller = optional_principal(request)  # binds a phone proof to a signed-in account
         services.codes.send(
             Channel(data.channel),
@@ -67,6 +67,7 @@ class AuthController(Controller):
             Purpose(data.purpose),
             ctx,
             caller=caller.account_id if caller else None,
+            token=data.turnstile_token,
         )
         return CODE_SENT
 
@@ -102,10 +103,13 @@ class AuthController(Controller):
         if (data.email is None) == (data.phone is None):
             raise InvalidInput("give exactly one of email or phone", field="email")
         services, ctx = services_of(request), client_context(request)
-        services.guard.require_human(data.turnstile_token, "login", ctx)
         identifier = data.phone if data.phone is not None else data.email
         pair = services.accounts.login(
-            identifier or "", data.password, by_phone=data.phone is not None, ctx=ctx
+            identifier or "",
+            data.password,
+            by_phone=data.phone is not None,
+            ctx=ctx,
+            token=data.turnstile_token,
         )
         return token_out(pair)
 
@@ -113,7 +117,7 @@ class AuthController(Controller):
     def refresh(self, request: Req, data: JSONBody[RefreshIn]) -> TokenOut:
         """Rotate the refresh token; reusing an old one revokes the session."""
         services, ctx = services_of(request), client_context(request)
-        services.guard.limit({"refresh": {}}, ctx)  # the guard buckets the IP (v6 per /64)
+        services.guard.limit({Operation.REFRESH: {}}, ctx)  # the guard buckets the IP (v6 per /64)
         return token_out(services.sessions.refresh(data.refresh_token, ctx))
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)

@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.params import FromPath, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from domestyx.domain.model.abuse import Scope
+from domestyx.domain.model.abuse import Operation, Scope
 from domestyx.domain.model.documents import Document, DocumentKind
 from domestyx.domain.model.errors import InvalidInput
 from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
@@ -72,7 +72,7 @@ class DocumentsController(Controller):
         """Type from the bytes, never the header or the name; stored under a random key."""
         services, ctx = services_of(request), client_context(request)
         kind = _kind(data.kind)
-        services.guard.limit({"upload": {Scope.ACCOUNT: caller.account_id}}, ctx)
+        services.guard.limit({Operation.UPLOAD: {Scope.ACCOUNT: caller.account_id}}, ctx)
         with data.file.file as spooled:
             document = services.documents.upload(caller, kind, cast("BinaryIO", spooled), ctx)
         return document_out(document)

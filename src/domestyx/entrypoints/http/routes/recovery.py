@@ -29,8 +29,9 @@ class PasswordController(Controller):
     def forgot(self, request: Req, data: JSONBody[PasswordForgotIn]) -> AcceptedOut:
         """Ask for a reset code (enumeration-safe: the same answer for any destination)."""
         services, ctx = services_of(request), client_context(request)
-        services.guard.require_human(data.turnstile_token, "password_forgot", ctx)
-        services.recovery.forgot(Channel(data.channel), data.destination, ctx)
+        services.recovery.forgot(
+            Channel(data.channel), data.destination, ctx, token=data.turnstile_token
+        )
         return RESET_SENT
 
     @post("/reset", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
