@@ -213,9 +213,14 @@ class CodeService:
     ) -> str | None:
         with self.uow() as uow:
             account = find_by_contact(uow, channel, destination, purpose, caller=caller)
-            if _deliverable(account, channel, purpose):
+        deliverable = _deliverable(account, channel, purpose)
+        if deliverable:
+            # Only a real send spends the SMS caps; before the code exists, so a refusal leaves
+            # none, and outside any transaction, as the guard audits in one of its own.
+            self.guard.spend(demands, ctx)
+        with self.uow() as uow:
+            if deliverable:
                 assert account is not None  # noqa: S101 - narrowed by _deliverable
-                self.guard.spend(demands, ctx)  # before the code exists: a refusal leaves none
                 delivery_id: str | None = self.queue_code(uow, account, channel, purpose)
                 event = AuditEventType.OTP_SENT
             else:
