@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import attrs
 import pytest
 
 from domestyx.adapters.memory.clock import ManualClock
@@ -45,6 +46,18 @@ class TestRateLimiterContract:
     ) -> None:
         verdicts = [limiter.hit([rule()], now=clock.now()).allowed for _ in range(5)]
         assert verdicts == [True, True, True, False, False]
+
+    def test_a_gate_rule_is_checked_but_never_counted(
+        self, limiter: RateLimiter, clock: ManualClock
+    ) -> None:
+        gate = attrs.evolve(rule("gate", limit=2), spend=False)
+        counted = [limiter.hit([gate, rule(f"other-{i}")], now=clock.now()) for i in range(10)]
+        assert all(d.allowed for d in counted)  # ten decisions through a gate of two
+        limiter.hit([rule("gate", limit=2)], now=clock.now())  # two real spends on that key
+        limiter.hit([rule("gate", limit=2)], now=clock.now())
+        refused = limiter.hit([gate, rule("fresh")], now=clock.now())
+        assert (refused.allowed, refused.rule) == (False, "r.gate")
+        assert limiter.hit([rule("fresh", limit=1)], now=clock.now()).allowed  # nothing counted
 
     def test_remaining_counts_down(self, limiter: RateLimiter, clock: ManualClock) -> None:
         remaining = [limiter.hit([rule()], now=clock.now()).remaining for _ in range(3)]
