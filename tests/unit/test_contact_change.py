@@ -196,7 +196,7 @@ def test_change_and_reset_sms_spend_the_country_and_global_sms_caps() -> None:
     world = FlowsWorld(policy=policy)
     me = world.sign_in(world.proven(EMAIL, PHONE))
     world.contact_change.request(me, Channel.SMS, "+447700900401", PASSWORD, OWNER)
-    world.recovery.forgot(Channel.SMS, PHONE, OWNER)
+    world.recovery.forgot(Channel.SMS, PHONE, OWNER, token=world.human("password_forgot"))
     with pytest.raises(RateLimited) as country:  # the +44 hourly cap of 2
         world.contact_change.request(me, Channel.SMS, "+447700900402", PASSWORD, OWNER)
     assert "otp_send_sms.prefix" in country.value.policy
@@ -204,7 +204,9 @@ def test_change_and_reset_sms_spend_the_country_and_global_sms_caps() -> None:
     with pytest.raises(SmsBudgetExhausted):  # the global breaker of 3
         world.contact_change.request(me, Channel.SMS, "+14155550101", PASSWORD, OWNER)
     with pytest.raises(SmsBudgetExhausted):
-        world.recovery.forgot(Channel.SMS, "+14155550102", OWNER)
+        world.recovery.forgot(
+            Channel.SMS, "+14155550102", OWNER, token=world.human("password_forgot")
+        )
     texted = [d for d in world.db.state.deliveries.values() if d.channel is Channel.SMS]
     assert len(texted) == 3  # the three under the caps; nothing after them
 
