@@ -103,7 +103,12 @@ def test_spellings_never_make_two_phones_or_two_limit_keys(spelled: list[str]) -
     world = AbuseWorld()
     for n, raw in enumerate(spelled):
         world.accounts.register(
-            f"person{n}@example.com", raw, "maple syrup river 42", Role.WORKER, ClientContext()
+            f"person{n}@example.com",
+            raw,
+            "maple syrup river 42",
+            Role.WORKER,
+            ClientContext(),
+            token=world.human("register"),
         )
     assert {a.phone for a in world.db.state.accounts.values()} == {"+447700900123"}
     with world.db() as uow:
@@ -113,7 +118,13 @@ def test_spellings_never_make_two_phones_or_two_limit_keys(spelled: list[str]) -
     def send(n: int) -> None:
         world.clock.advance(timedelta(seconds=61))  # past the cooldown of the one slot
         ctx = ClientContext(ip=f"192.0.2.{n}")  # many addresses: only the number counts
-        world.codes.send(Channel.SMS, spelled[n % len(spelled)], Purpose.VERIFY_PHONE, ctx)
+        world.codes.send(
+            Channel.SMS,
+            spelled[n % len(spelled)],
+            Purpose.VERIFY_PHONE,
+            ctx,
+            token=world.human("otp_send"),
+        )
 
     for n in range(dest_limit.count):
         send(n)

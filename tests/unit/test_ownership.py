@@ -40,7 +40,7 @@ def latest_code(world: AbuseWorld, destination: str) -> str:
 
 
 def register(world: AbuseWorld, email: str, phone: str, password: str, ctx: ClientContext) -> None:
-    world.accounts.register(email, phone, password, Role.WORKER, ctx)
+    world.accounts.register(email, phone, password, Role.WORKER, ctx, token=world.human("register"))
 
 
 def prove_email(world: AbuseWorld, email: str, ctx: ClientContext = OWNER) -> Account:
@@ -52,7 +52,9 @@ def prove_phone(
     world: AbuseWorld, phone: str, ctx: ClientContext = OWNER, caller: str | None = None
 ) -> Account:
     world.clock.advance(COOLDOWN)
-    world.codes.send(Channel.SMS, phone, Purpose.VERIFY_PHONE, ctx, caller=caller)
+    world.codes.send(
+        Channel.SMS, phone, Purpose.VERIFY_PHONE, ctx, caller=caller, token=world.human("otp_send")
+    )
     code = latest_code(world, phone)
     verify = world.codes.verify
     return verify(Channel.SMS, phone, Purpose.VERIFY_PHONE, code, ctx, caller=caller).account
@@ -81,7 +83,9 @@ def test_an_unproven_email_signs_in_nobody_and_answers_as_a_wrong_password() -> 
 def test_no_login_code_goes_to_an_unproven_email() -> None:
     world = AbuseWorld()
     register(world, OWNER_EMAIL, OWNER_PHONE, OWNER_PASSWORD, OWNER)
-    world.codes.send(Channel.EMAIL, OWNER_EMAIL, Purpose.LOGIN, OWNER)
+    world.codes.send(
+        Channel.EMAIL, OWNER_EMAIL, Purpose.LOGIN, OWNER, token=world.human("otp_send")
+    )
     assert [e.details["purpose"] for e in world.events(AuditEventType.OTP_SUPPRESSED)] == ["login"]
     assert not [d for d in world.db.state.deliveries.values() if d.purpose == "login"]
 
@@ -128,7 +132,9 @@ def test_phone_squatting_never_blocks_the_owner_and_proof_releases_the_claim() -
     # Two email-proven claims: a code without a signed-in caller goes nowhere, so it can never
     # be bound to the squatter's account while the owner types it in.
     world.clock.advance(COOLDOWN)
-    world.codes.send(Channel.SMS, OWNER_PHONE, Purpose.VERIFY_PHONE, OWNER)
+    world.codes.send(
+        Channel.SMS, OWNER_PHONE, Purpose.VERIFY_PHONE, OWNER, token=world.human("otp_send")
+    )
     assert not [d for d in world.db.state.deliveries.values() if d.destination == OWNER_PHONE]
     owner = prove_phone(world, OWNER_PHONE, caller=me.id)  # the owner, signed in
     assert owner.email == OWNER_EMAIL and owner.status is AccountStatus.ACTIVE
@@ -159,7 +165,14 @@ def test_a_signed_in_caller_proves_only_its_own_claim() -> None:
     register(world, OWNER_EMAIL, STRANGER_PHONE, OWNER_PASSWORD, OWNER)
     me = prove_email(world, OWNER_EMAIL)
     world.clock.advance(COOLDOWN)
-    world.codes.send(Channel.SMS, OWNER_PHONE, Purpose.VERIFY_PHONE, OWNER, caller=me.id)
+    world.codes.send(
+        Channel.SMS,
+        OWNER_PHONE,
+        Purpose.VERIFY_PHONE,
+        OWNER,
+        caller=me.id,
+        token=world.human("otp_send"),
+    )
     assert not [d for d in world.db.state.deliveries.values() if d.destination == OWNER_PHONE]
     assert squatter.phone == OWNER_PHONE
 
@@ -200,7 +213,9 @@ def test_the_resend_cooldown_says_nothing_about_a_taken_email() -> None:
     for email in (OWNER_EMAIL, "new-person@example.com"):
         register(world, email, STRANGER_PHONE, STRANGER_PASSWORD, STRANGER)
         with pytest.raises(ResendTooSoon) as waiting:
-            world.codes.send(Channel.EMAIL, email, Purpose.VERIFY_EMAIL, STRANGER)
+            world.codes.send(
+                Channel.EMAIL, email, Purpose.VERIFY_EMAIL, STRANGER, token=world.human("otp_send")
+            )
         waits.append(waiting.value.retry_after)
     assert waits[0] == waits[1] and waits[0]
 
@@ -240,7 +255,9 @@ def test_a_registration_proven_meanwhile_is_not_deleted() -> None:
     service = retention(world)
     with world.db() as uow:
         (expired,) = uow.accounts.unproven_before(world.clock.now() - timedelta(hours=72), 10)
-    world.codes.send(Channel.EMAIL, OWNER_EMAIL, Purpose.VERIFY_EMAIL, OWNER)
+    world.codes.send(
+        Channel.EMAIL, OWNER_EMAIL, Purpose.VERIFY_EMAIL, OWNER, token=world.human("otp_send")
+    )
     prove_email(world, OWNER_EMAIL)  # lands between the listing and the delete
     assert service._delete_pending(expired.id) is False
     assert len(accounts(world)) == 1

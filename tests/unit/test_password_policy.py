@@ -70,7 +70,12 @@ def test_a_weak_password_at_register_writes_nothing_but_its_audit_event() -> Non
     world = AbuseWorld()
     with pytest.raises(WeakPassword):
         world.accounts.register(
-            EMAIL, PHONE, "password1", Role.WORKER, ClientContext(ip="192.0.2.1")
+            EMAIL,
+            PHONE,
+            "password1",
+            Role.WORKER,
+            ClientContext(ip="192.0.2.1"),
+            token=world.human("register"),
         )
     assert world.db.state.accounts == {} and world.db.state.deliveries == {}
     (event,) = world.events(AuditEventType.PASSWORD_REJECTED)
