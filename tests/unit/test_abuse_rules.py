@@ -56,7 +56,7 @@ def test_an_unknown_operation_or_scope_is_refused_with_a_clear_message(name: str
         AbusePolicy().with_overrides({name: "1/1h"})
 
 
-@pytest.mark.parametrize("spec", ["0/1h", "5/0m", "five/1h", "5/1w", "-1/1h"])
+@pytest.mark.parametrize("spec", ["five/1h", "5/1w", "5", "/1h"])  # bounds: settings' rules
 def test_a_limit_that_cannot_hold_is_refused(spec: str) -> None:
     with pytest.raises(InvalidInput):
         AbusePolicy().with_overrides({"login.ip": spec})

@@ -70,8 +70,6 @@ class Limit:
             count = int(count_s)
         except (ValueError, KeyError, IndexError) as exc:
             raise InvalidInput(f"bad rate limit '{scope}={spec}'") from exc
-        if count < 1 or amount < 1:
-            raise InvalidInput(f"bad rate limit '{scope}={spec}': count and window must be > 0")
         return cls(Scope(scope), count, timedelta(seconds=amount))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from domestyx.domain.model.abuse import DEFAULT_LIMITS, Limit, Scope
+from domestyx.domain.model.abuse import DEFAULT_LIMITS, GUARDS, Limit, Operation, Scope
 from domestyx.domain.model.errors import InvalidInput
 from domestyx.entrypoints.settings.reader import csv
 
@@ -50,22 +50,17 @@ def _problem(name: str, spec: str, *, production: bool) -> str | None:
         return f"bad limit {spec!r}; expected count/window like 20/1h, 5/10m, 100/30s or 1/1d"
     if limit.count < 0 or limit.window.total_seconds() <= 0:
         return "the count must be 0 or more and the window longer than 0"
-    defaults = [d for d in _limits_of(operation) if d.scope == scope]
-    return _above_ceiling(limit, defaults) if production else None
-
-
-def _limits_of(operation: str) -> tuple[Limit, ...]:
-    """The default limits of an operation named by its string (its enum's value)."""
-    return next((tuple(v) for k, v in DEFAULT_LIMITS.items() if k == operation), ())
+    defaults = [d for d in DEFAULT_LIMITS[Operation(operation)] if d.scope == scope]
+    return _above_ceiling(limit, defaults) if production and defaults else None
 
 
 def _unknown(operation: str, scope: str) -> str | None:
     """A typo would otherwise add a rule nothing ever applies (the limit silently off)."""
-    if operation not in DEFAULT_LIMITS:
-        return f"unknown operation {operation!r} (known: {', '.join(DEFAULT_LIMITS)})"
+    if operation not in set(Operation):
+        return f"unknown operation {operation!r} (known: {', '.join(Operation)})"
     if scope not in set(Scope):
         return f"unknown scope {scope!r} (known: {', '.join(Scope)})"
-    scopes = list(dict.fromkeys(limit.scope for limit in _limits_of(operation)))
+    scopes = sorted(GUARDS[Operation(operation)].scopes)  # the scopes its use case declares
     if scope not in scopes:
         return f"{operation} is not limited by {scope} (its scopes: {', '.join(scopes)})"
     return None
