@@ -160,7 +160,7 @@ def test_the_other_contact_is_refused_as_a_password_without_spending_the_code(
     world: FlowsWorld,
 ) -> None:
     world.proven(EMAIL, PHONE)
-    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER)
+    world.recovery.forgot(Channel.EMAIL, EMAIL, OWNER, token=world.human("password_forgot"))
     code = world.code_to(EMAIL, "reset_password")
     with pytest.raises(WeakPassword, match="phone number"):  # known only once the code matched
         world.recovery.reset(Channel.EMAIL, EMAIL, code, f"x{PHONE}x", OWNER)
