@@ -16,6 +16,8 @@ from domestyx.adapters.system.argon2_hasher import TEST_PARAMETERS, Argon2Passwo
 from domestyx.adapters.system.randomness import UuidIdGenerator
 from domestyx.domain.model.otp import AttemptOutcome
 from domestyx.entrypoints.services import Services
+from domestyx.ports.otp_store import OtpStore
+from domestyx.ports.storage import DocumentStorage
 from tests.stubs.sentry_stub import SentryStub, isolated_sentry
 from tests.support.app import (
     DUMMY_TOKEN,
@@ -92,10 +94,8 @@ class BrokenStorage:
 def test_an_unexpected_error_is_a_generic_500_problem(
     caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    def customize(infra: Any) -> None:
-        infra.storage = BrokenStorage()
-
-    services = build_services(embedded_settings(tmp_path), customize=customize)
+    overrides = {DocumentStorage: BrokenStorage()}
+    services = build_services(embedded_settings(tmp_path), overrides=overrides)
     with http_client(services) as client:
         worker = verified_worker(client, services, EMAIL, PHONE)
         response = upload(client, worker, "passport")
@@ -153,12 +153,12 @@ def test_crashes_reach_sentry_without_passwords_codes_tokens_or_contacts(
 ) -> None:
     otp_store, ids = CrashingOtpStore(), CrashingIds()
 
-    def customize(infra: Any) -> None:
-        infra.otp_store = otp_store
-
     settings = embedded_settings(tmp_path, SENTRY_DSN_BACKEND=sentry.dsn)
     services = build_services(
-        settings, customize=customize, passwords=CrashingPasswords(TEST_PARAMETERS), ids=ids
+        settings,
+        overrides={OtpStore: otp_store},
+        passwords=CrashingPasswords(TEST_PARAMETERS),
+        ids=ids,
     )
     with http_client(services) as client:
         tokens = register_and_verify(client, services, EMAIL, PHONE)

@@ -13,6 +13,8 @@ from domestyx.adapters.dev.captcha import TestSecretCaptchaVerifier
 from domestyx.adapters.memory.randomness import SeededSecretGenerator
 from domestyx.domain.model.captcha import CaptchaVerdict
 from domestyx.domain.model.delivery import EmailMessage, ProviderReceipt
+from domestyx.ports.captcha import CaptchaVerifier
+from domestyx.ports.messaging import EmailSender
 from tests.stubs.sentry_stub import SentryStub, isolated_sentry
 from tests.support.app import DUMMY_TOKEN, PASSWORD, build_services, embedded_settings, http_client
 from tests.support.services import wait_until
@@ -47,15 +49,12 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[SentryStub]:
 def test_route_error_and_dead_lettered_job_arrive_once_each_without_secrets(
     stub: SentryStub, tmp_path: Path
 ) -> None:
-    def customize(infra: Any) -> None:
-        infra.captcha = ExplodingCaptcha()
-        infra.email = ExplodingEmail()
-
+    overrides = {CaptchaVerifier: ExplodingCaptcha(), EmailSender: ExplodingEmail()}
     secrets = SeededSecretGenerator(11)
     settings = embedded_settings(
         tmp_path, SENTRY_DSN_BACKEND=stub.dsn, DOMESTYX_ENV="test", RELEASE="2026.11.25-test"
     )
-    services = build_services(settings, customize=customize, secrets=secrets)
+    services = build_services(settings, overrides=overrides, secrets=secrets)
     body = {"email": EMAIL, "phone": PHONE, "password": PASSWORD, "role": "worker"}
     with http_client(services) as client:
         crashed = client.post("/api/v1/auth/register", json={**body, "turnstile_token": EXPLODE})

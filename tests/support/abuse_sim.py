@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.sql import tables as t
 from domestyx.domain.model.delivery import DeliveryStatus
-from domestyx.entrypoints.adapters import Infrastructure
 from domestyx.entrypoints.services import Services
 from domestyx.entrypoints.settings import Settings
 from domestyx.ports.monitoring import ErrorReporter
@@ -49,12 +48,8 @@ def behind_proxy(
 ) -> Iterator[tuple[ForwardingClient, Services]]:
     """The stack's app under uvicorn, trusting loopback as its proxy, jobs on the Redis broker."""
     settings = Settings.from_env({**stack.env, "TRUSTED_PROXIES": LOOPBACK_PROXY, **env})
-
-    def swap_reporter(infra: Infrastructure) -> None:
-        if reporter is not None:
-            infra.reporter = reporter
-
-    services = build_services(settings, clock=clock, customize=swap_reporter)
+    overrides = {} if reporter is None else {ErrorReporter: reporter}
+    services = build_services(settings, clock=clock, overrides=overrides)
     with live_server(services, embedded_worker=False) as client:
         yield client, services
 

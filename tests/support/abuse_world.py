@@ -1,22 +1,21 @@
-"""The account, code and guard services wired to in-memory fakes, with a policy of our choosing."""
+"""The account, code and guard services on in-memory fakes, built by the composition root."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
-from domestyx.adapters.contacts.canonical import LibraryContactCanonicalizer
 from domestyx.adapters.memory.captcha import ScriptedCaptchaVerifier
 from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.monitoring import RecordingErrorReporter
 from domestyx.adapters.memory.otp_store import InMemoryOtpStore
 from domestyx.adapters.memory.randomness import SeededSecretGenerator, SequentialIdGenerator
 from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter, InMemoryRateLimiter
+from domestyx.adapters.memory.storage import InMemoryDocumentStorage
 from domestyx.adapters.memory.tasks import RecordingTaskQueue
 from domestyx.adapters.memory.unit_of_work import InMemoryDatabase
 from domestyx.adapters.system.argon2_hasher import TEST_PARAMETERS, Argon2PasswordHasher
-from domestyx.adapters.system.jwt_signer import JwtTokenSigner
-from domestyx.adapters.system.signing_keys import generate_pem
-from domestyx.adapters.zxcvbn.blocklist import ZxcvbnPasswordBlocklist
 from domestyx.domain.model.abuse import AbusePolicy
 from domestyx.domain.model.accounts import Account, Role
 from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContext
@@ -24,21 +23,24 @@ from domestyx.domain.model.captcha import CaptchaVerdict
 from domestyx.domain.model.keys import CodeSealer, KeyedHasher
 from domestyx.domain.model.lockouts import LockoutPolicy
 from domestyx.domain.services.accounts import AccountService
-from domestyx.domain.services.auditor import Auditor
 from domestyx.domain.services.codes import CodeService
-from domestyx.domain.services.guards import RequestGuard
-from domestyx.domain.services.otp import OtpService
-from domestyx.domain.services.passwords import PasswordPolicy
+from domestyx.domain.services.guards import CaptchaPolicy, RequestGuard
 from domestyx.domain.services.sessions import SessionService
+from domestyx.entrypoints.services import Services
+from domestyx.ports.captcha import CaptchaVerifier
+from domestyx.ports.otp_store import OtpStore
+from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
+from domestyx.ports.security import PasswordHasher
+from domestyx.ports.storage import DocumentStorage
+from domestyx.ports.tasks import TaskQueue
+from tests.support.worlds import Fakes, fake_services
 
 PASSWORD = "correct horse battery staple"
-TEST_SIGNING_KEY = generate_pem()
-CONTACTS = LibraryContactCanonicalizer()  # pure: the real one is the fake
 
 
 @attrs.define
 class AbuseWorld:
-    """Fakes for every port the abuse paths touch, and the services over them."""
+    """Fakes for every port the abuse paths touch, and the services the root builds over them."""
 
     lockout: LockoutPolicy = LockoutPolicy()
     policy: AbusePolicy = AbusePolicy()
@@ -53,76 +55,50 @@ class AbuseWorld:
     queue: RecordingTaskQueue = attrs.Factory(RecordingTaskQueue)
     otp_store: InMemoryOtpStore = attrs.Factory(InMemoryOtpStore)
     passwords: Argon2PasswordHasher = attrs.Factory(lambda: Argon2PasswordHasher(TEST_PARAMETERS))
-    dummy_hash: str = attrs.Factory(
-        lambda w: w.passwords.hash("nobody's password"), takes_self=True
-    )
     hasher: KeyedHasher = KeyedHasher(b"h" * 32)
+    sealer: CodeSealer = CodeSealer(b"s" * 32)
+    services: Services = attrs.field(init=False)
 
-    @property
-    def auditor(self) -> Auditor:
-        """Stamps events from the fake clock and ids."""
-        return Auditor(self.ids, self.clock)
+    def __attrs_post_init__(self) -> None:
+        fakes = Fakes(self.clock, self.db, self.ids, self.secrets, self.reporter)
+        self.services = fake_services(fakes, self._overrides())
+
+    def _overrides(self) -> dict[Any, object]:
+        return {
+            LockoutPolicy: self.lockout,
+            AbusePolicy: self.policy,
+            # The guard's own default (strict about actions), not the embedded settings' one.
+            CaptchaPolicy: CaptchaPolicy(),
+            RateLimiter: self.limiter,
+            FailureCounter: self.failures,
+            CaptchaVerifier: self.captcha,
+            TaskQueue: self.queue,
+            OtpStore: self.otp_store,
+            PasswordHasher: self.passwords,
+            KeyedHasher: self.hasher,
+            CodeSealer: self.sealer,
+            DocumentStorage: InMemoryDocumentStorage(self.clock),
+        }
 
     @property
     def guard(self) -> RequestGuard:
         """Captcha, limits and lockouts over the fakes."""
-        return RequestGuard(
-            limiter=self.limiter,
-            failures=self.failures,
-            captcha=self.captcha,
-            clock=self.clock,
-            uow=self.db,
-            auditor=self.auditor,
-            reporter=self.reporter,
-            policy=self.policy,
-            lockout=self.lockout,
-        )
+        return self.services.guard
 
     @property
     def sessions(self) -> SessionService:
-        """Sessions signed with a test key."""
-        signer = JwtTokenSigner(
-            TEST_SIGNING_KEY, issuer="domestyx", audience="domestyx-api", clock=self.clock
-        )
-        return SessionService(
-            self.db, signer, self.hasher, self.ids, self.secrets, self.clock, self.auditor
-        )
+        """Sessions signed with the test key."""
+        return self.services.sessions
 
     @property
     def codes(self) -> CodeService:
         """otp/send and otp/verify."""
-        return CodeService(
-            uow=self.db,
-            otp=OtpService(self.otp_store, self.secrets, self.hasher, self.clock),
-            guard=self.guard,
-            sessions=self.sessions,
-            queue=self.queue,
-            sealer=CodeSealer(b"s" * 32),
-            hasher=self.hasher,
-            ids=self.ids,
-            clock=self.clock,
-            auditor=self.auditor,
-            contacts=CONTACTS,
-        )
+        return self.services.codes
 
     @property
     def accounts(self) -> AccountService:
         """Registration and password sign-in."""
-        return AccountService(
-            uow=self.db,
-            passwords=self.passwords,
-            codes=self.codes,
-            sessions=self.sessions,
-            guard=self.guard,
-            queue=self.queue,
-            hasher=self.hasher,
-            ids=self.ids,
-            clock=self.clock,
-            auditor=self.auditor,
-            contacts=CONTACTS,
-            password_policy=PasswordPolicy(ZxcvbnPasswordBlocklist()),
-            dummy_hash=self.dummy_hash,
-        )
+        return self.services.accounts
 
     def account(self, email: str, phone: str, *, email_verified: bool = True) -> Account:
         """A registered account (through the service), its email proven unless told otherwise."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,11 +12,14 @@ from litestar.testing import TestClient
 
 from domestyx.adapters.sql import migrate
 from domestyx.adapters.system.argon2_hasher import TEST_PARAMETERS, Argon2PasswordHasher
-from domestyx.entrypoints.adapters import Infrastructure
-from domestyx.entrypoints.container import build_container, services_of
+from domestyx.entrypoints.container import build_container
 from domestyx.entrypoints.http.app import create_app
+from domestyx.entrypoints.root import Overrides
 from domestyx.entrypoints.services import Services
 from domestyx.entrypoints.settings import Settings
+from domestyx.ports.clock import Clock
+from domestyx.ports.randomness import IdGenerator, SecretGenerator
+from domestyx.ports.security import PasswordHasher
 
 DUMMY_TOKEN = "XXXX.DUMMY.TOKEN.XXXX"
 PASSWORD = "correct horse battery staple"
@@ -32,12 +35,23 @@ def rate_limits(overrides: tuple[tuple[str, str], ...]) -> str:
     return ",".join(f"{name}={spec}" for name, spec in overrides)
 
 
+# Shorthands for the overrides most tests pass.
+_PORTS: dict[str, object] = {
+    "clock": Clock,
+    "ids": IdGenerator,
+    "secrets": SecretGenerator,
+    "passwords": PasswordHasher,
+}
+
+
 def build_services(
-    settings: Settings, *, customize: Callable[[Infrastructure], None] | None = None, **kwargs: Any
+    settings: Settings, *, overrides: Overrides | None = None, **ports: object
 ) -> Services:
     """The composition root with cheap argon2 parameters; the schema is migrated."""
-    kwargs.setdefault("passwords", Argon2PasswordHasher(TEST_PARAMETERS))
-    services = services_of(build_container(settings, customize=customize, **kwargs))
+    chosen: dict[Any, object] = {PasswordHasher: Argon2PasswordHasher(TEST_PARAMETERS)}
+    chosen.update({_PORTS[name]: value for name, value in ports.items()})
+    chosen.update(overrides or {})
+    services = build_container(settings, overrides=chosen)
     migrate.upgrade(services.engine)
     return services
 

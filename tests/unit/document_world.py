@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 from datetime import timedelta
+from typing import Any
 
 import attrs
 
@@ -18,11 +19,14 @@ from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContex
 from domestyx.domain.model.documents import Document, DocumentKind
 from domestyx.domain.model.errors import DependencyUnavailable
 from domestyx.domain.model.sessions import Principal
-from domestyx.domain.services.auditor import Auditor
 from domestyx.domain.services.documents import DocumentService
 from domestyx.domain.services.retention import RetentionService
 from domestyx.domain.services.review import ReviewService
+from domestyx.domain.services.review_policy import RequiredKinds
+from domestyx.entrypoints.services import Services
+from domestyx.ports.storage import DocumentStorage
 from tests.support import files
+from tests.support.worlds import Fakes, fake_services, unit_settings
 
 CTX = ClientContext(ip="203.0.113.7", user_agent="pytest")
 
@@ -55,7 +59,7 @@ class FlakyDatabase(InMemoryDatabase):
 
 @attrs.define
 class World:
-    """Fakes for every port plus the three services wired to them."""
+    """Fakes for every port plus the services the composition root builds over them."""
 
     clock: ManualClock = attrs.Factory(ManualClock)
     db: FlakyDatabase = attrs.Factory(FlakyDatabase)
@@ -64,25 +68,32 @@ class World:
     secrets: SeededSecretGenerator = attrs.Factory(SeededSecretGenerator)
     reporter: RecordingErrorReporter = attrs.Factory(RecordingErrorReporter)
     _numbers: itertools.count[int] = attrs.Factory(lambda: itertools.count(100))
+    services: Services = attrs.field(init=False)
 
-    @property
-    def auditor(self) -> Auditor:
-        """Stamps events from the fake clock and ids."""
-        return Auditor(self.ids, self.clock)
+    def __attrs_post_init__(self) -> None:
+        self.services = self.rebuild()
 
-    def documents(self, **options: object) -> DocumentService:
-        """The document service over the fakes."""
-        return DocumentService(
-            self.db, self.storage, self.ids, self.secrets, self.clock, self.auditor, **options
-        )
+    def rebuild(self, overrides: dict[Any, object] | None = None, **env: str) -> Services:
+        """The root over these same fakes, with further overrides or environment variables."""
+        fakes = Fakes(self.clock, self.db, self.ids, self.secrets, self.reporter)
+        chosen = {DocumentStorage: self.storage, **(overrides or {})}
+        return fake_services(fakes, chosen, unit_settings(**env))
 
-    def reviews(self, **options: object) -> ReviewService:
-        """The review service over the fakes."""
-        return ReviewService(self.db, self.ids, self.clock, self.auditor, **options)
+    def documents(self, *, max_size: int | None = None) -> DocumentService:
+        """The document service over the fakes; `max_size` is the upload-size setting."""
+        if max_size is None:
+            return self.services.documents
+        return self.rebuild(MAX_UPLOAD_BYTES=str(max_size)).documents
+
+    def reviews(self, *, required: RequiredKinds | None = None) -> ReviewService:
+        """The review service over the fakes, with other required kinds if given."""
+        if required is None:
+            return self.services.review
+        return self.rebuild({RequiredKinds: required}).review
 
     def retention(self) -> RetentionService:
         """The retention service over the fakes."""
-        return RetentionService(self.db, self.storage, self.clock, self.auditor, self.reporter)
+        return self.services.retention
 
     def account(
         self, role: Role = Role.WORKER, *, email: bool = True, phone: bool = True

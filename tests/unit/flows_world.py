@@ -10,7 +10,6 @@ from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import ClientContext
 from domestyx.domain.model.sessions import Principal
 from domestyx.domain.services.contact_change import ContactChangeService
-from domestyx.domain.services.proofs import CodeRedeemer
 from domestyx.domain.services.recovery import RecoveryService
 from tests.support.abuse_world import AbuseWorld
 
@@ -23,39 +22,14 @@ class FlowsWorld(AbuseWorld):
     """Services for issue 12's flows; codes are read back from the sealed outbox rows."""
 
     @property
-    def redeemer(self) -> CodeRedeemer:
-        """The shared code policy."""
-        codes = self.codes
-        return CodeRedeemer(otp=codes.otp, guard=codes.guard, auditor=self.auditor)
-
-    @property
     def recovery(self) -> RecoveryService:
         """password/forgot and password/reset."""
-        return RecoveryService(
-            uow=self.db,
-            codes=self.codes,
-            redeemer=self.redeemer,
-            passwords=self.passwords,
-            password_policy=self.accounts.password_policy,
-            queue=self.queue,
-            ids=self.ids,
-            clock=self.clock,
-            auditor=self.auditor,
-        )
+        return self.services.recovery
 
     @property
     def contact_change(self) -> ContactChangeService:
         """/me/email, /me/phone and their verify."""
-        return ContactChangeService(
-            uow=self.db,
-            codes=self.codes,
-            redeemer=self.redeemer,
-            passwords=self.passwords,
-            queue=self.queue,
-            ids=self.ids,
-            clock=self.clock,
-            auditor=self.auditor,
-        )
+        return self.services.contact_change
 
     def proven(self, email: str, phone: str) -> Account:
         """An account with both contacts proven."""
@@ -90,15 +64,13 @@ class FlowsWorld(AbuseWorld):
 
     def code_to(self, destination: str, purpose: str) -> str:
         """The newest code queued to a destination for a purpose (unsealed)."""
-        from domestyx.domain.model.keys import CodeSealer
-
         rows = [
             d
             for d in sorted(self.db.state.deliveries.values(), key=lambda d: d.id)
             if d.destination == destination and d.purpose == purpose and d.sealed_code
         ]
         assert rows, f"no {purpose} code for {destination}"
-        code = CodeSealer(b"s" * 32).unseal(rows[-1].sealed_code or "", rows[-1].id)
+        code = self.sealer.unseal(rows[-1].sealed_code or "", rows[-1].id)
         assert re.fullmatch(r"\d{6}", code)
         return code
 

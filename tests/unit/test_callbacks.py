@@ -7,15 +7,15 @@ from datetime import timedelta
 import pytest
 
 from domestyx.adapters.memory.clock import ManualClock
-from domestyx.adapters.memory.randomness import SequentialIdGenerator
 from domestyx.adapters.memory.replay_guard import InMemoryReplayGuard
 from domestyx.adapters.memory.unit_of_work import InMemoryDatabase
 from domestyx.domain.model.audit import AuditEventType
 from domestyx.domain.model.delivery import Delivery, DeliveryStatus, DeliveryUpdate, Template
 from domestyx.domain.model.errors import DependencyUnavailable
 from domestyx.domain.model.otp import Channel
-from domestyx.domain.services.auditor import Auditor
 from domestyx.domain.services.callbacks import CallbackIntake, CallbackTally
+from domestyx.ports.replay_guard import ReplayGuard
+from tests.support.worlds import Fakes, fake_services
 
 SID = "SM0123"
 World = tuple[CallbackIntake, InMemoryDatabase, ManualClock]
@@ -33,10 +33,8 @@ def world() -> World:
             )
         )  # fmt: skip
         uow.commit()
-    auditor = Auditor(ids=SequentialIdGenerator(), clock=clock)
-    intake = CallbackIntake(
-        uow=database, replays=InMemoryReplayGuard(), auditor=auditor, clock=clock
-    )
+    fakes = Fakes(clock=clock, db=database)
+    intake = fake_services(fakes, {ReplayGuard: InMemoryReplayGuard()}).callbacks
     return intake, database, clock
 
 

@@ -16,6 +16,8 @@ from domestyx.domain.model.errors import CodeAttemptsExhausted, InvalidCode, Res
 from domestyx.domain.model.keys import KeyedHasher
 from domestyx.domain.model.otp import OtpSlot, Purpose
 from domestyx.domain.services.otp import OtpService
+from domestyx.ports.otp_store import OtpStore
+from tests.support.worlds import Fakes, fake_services
 
 SLOT = OtpSlot(Purpose.VERIFY_PHONE, "+447700900123")
 OTHERS = [
@@ -25,6 +27,12 @@ OTHERS = [
 ]
 
 
+def _otp(clock: ManualClock, secrets: SeededSecretGenerator) -> OtpService:
+    """The root's OtpService over a fresh in-memory store."""
+    overrides = {OtpStore: InMemoryOtpStore(), KeyedHasher: KeyedHasher(b"k" * 32)}
+    return fake_services(Fakes(clock=clock, secrets=secrets), overrides).otp
+
+
 class OtpMachine(RuleBasedStateMachine):
     """Random issue / resend / guess / wait sequences; the service must agree with the model."""
 
@@ -32,12 +40,7 @@ class OtpMachine(RuleBasedStateMachine):
     def setup(self) -> None:
         self.clock = ManualClock()
         self.secrets = SeededSecretGenerator(7)
-        self.service = OtpService(
-            store=InMemoryOtpStore(),
-            secrets=self.secrets,
-            hasher=KeyedHasher(b"k" * 32),
-            clock=self.clock,
-        )
+        self.service = _otp(self.clock, self.secrets)
         self.code: str | None = None
         self.attempts = 0
         self.expires = self.sent = self.clock.now()
@@ -106,13 +109,7 @@ TestOtpStateMachine.settings = settings(max_examples=150, stateful_step_count=40
 
 def _service() -> tuple[OtpService, ManualClock, SeededSecretGenerator]:
     clock, secrets = ManualClock(), SeededSecretGenerator(1)
-    return (
-        OtpService(
-            store=InMemoryOtpStore(), secrets=secrets, hasher=KeyedHasher(b"k" * 32), clock=clock
-        ),
-        clock,
-        secrets,
-    )
+    return _otp(clock, secrets), clock, secrets
 
 
 @settings(max_examples=100, deadline=None)

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from domestyx.adapters.memory.monitoring import RecordingErrorReporter
-from domestyx.adapters.memory.storage import InMemoryDocumentStorage
 from domestyx.domain.model.accounts import Account, AccountStatus, Role
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.delivery import Template
@@ -221,14 +219,7 @@ def test_the_resend_cooldown_says_nothing_about_a_taken_email() -> None:
 
 
 def retention(world: AbuseWorld) -> RetentionService:
-    return RetentionService(
-        world.db,
-        InMemoryDocumentStorage(world.clock),
-        world.clock,
-        world.auditor,
-        RecordingErrorReporter(),
-        pending_ttl=timedelta(hours=72),
-    )
+    return world.services.retention  # the root's: PENDING_ACCOUNT_TTL_HOURS defaults to 72
 
 
 def test_pending_registrations_expire_and_free_their_contacts() -> None:

@@ -7,15 +7,20 @@ from pathlib import Path
 import pytest
 
 from domestyx.adapters.memory.passwords import SetPasswordBlocklist
-from domestyx.adapters.zxcvbn.blocklist import ZxcvbnPasswordBlocklist
 from domestyx.domain.model.accounts import Role
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.errors import WeakPassword
 from domestyx.domain.services.passwords import PasswordPolicy
 from domestyx.entrypoints.cli.main import main
+from domestyx.ports.passwords import PasswordBlocklist
 from tests.support.abuse_world import AbuseWorld
+from tests.support.worlds import Fakes, fake_services
 
-POLICY = PasswordPolicy(SetPasswordBlocklist(frozenset({"sunshine", "letmein1"})))
+# The policy as the composition root builds it, over a small list or the shipped one.
+POLICY = fake_services(
+    Fakes(), {PasswordBlocklist: SetPasswordBlocklist(frozenset({"sunshine", "letmein1"}))}
+).accounts.password_policy
+SHIPPED = fake_services(Fakes()).accounts.password_policy
 EMAIL, PHONE = "maria.lopez@example.com", "+447700900123"
 
 
@@ -63,7 +68,7 @@ def test_long_unlisted_passwords_pass_without_composition_rules(password: str) -
     "password", ["password", "qwerty123", "iloveyou", "Dragon2026", "12345678"]
 )
 def test_the_shipped_list_knows_the_usual_suspects(password: str) -> None:
-    assert "common or breached" in refusal(PasswordPolicy(ZxcvbnPasswordBlocklist()), password)
+    assert "common or breached" in refusal(SHIPPED, password)
 
 
 def test_a_weak_password_at_register_writes_nothing_but_its_audit_event() -> None:

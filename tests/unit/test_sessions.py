@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from domestyx.adapters.memory.clock import ManualClock
-from domestyx.adapters.memory.randomness import SeededSecretGenerator, SequentialIdGenerator
+from domestyx.adapters.memory.randomness import SeededSecretGenerator
 from domestyx.adapters.memory.unit_of_work import InMemoryDatabase
 from domestyx.adapters.system.jwt_signer import JwtTokenSigner
 from domestyx.adapters.system.signing_keys import generate_pem
@@ -16,8 +16,9 @@ from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.errors import InvalidToken, NotFound
 from domestyx.domain.model.keys import KeyedHasher
 from domestyx.domain.model.sessions import TokenPair
-from domestyx.domain.services.auditor import Auditor
 from domestyx.domain.services.sessions import SessionService
+from domestyx.ports.security import TokenSigner
+from tests.support.worlds import Fakes, fake_services
 
 CTX = ClientContext(ip="203.0.113.7", user_agent="pytest")
 
@@ -34,19 +35,12 @@ def db() -> InMemoryDatabase:
 
 @pytest.fixture
 def service(db: InMemoryDatabase, clock: ManualClock) -> SessionService:
-    ids = SequentialIdGenerator()
+    fakes = Fakes(clock=clock, db=db, secrets=SeededSecretGenerator(3))
     signer = JwtTokenSigner(
         generate_pem(), issuer="domestyx", audience="domestyx-api", clock=clock, leeway_s=0
     )
-    return SessionService(
-        uow=db,
-        signer=signer,
-        hasher=KeyedHasher(b"k" * 32),
-        ids=ids,
-        secrets=SeededSecretGenerator(3),
-        clock=clock,
-        auditor=Auditor(ids=ids, clock=clock),
-    )
+    overrides = {TokenSigner: signer, KeyedHasher: KeyedHasher(b"k" * 32)}
+    return fake_services(fakes, overrides).sessions
 
 
 @pytest.fixture

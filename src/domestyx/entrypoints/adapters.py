@@ -1,114 +1,174 @@
-"""Choosing adapters: real providers in production, embedded ones by default."""
+"""Choosing adapters: real providers in production, embedded ones by default; one key per port."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-import attrs
+import dramatiq
+import redis
+from sqlalchemy import Engine
 
+from domestyx.adapters.contacts.canonical import LibraryContactCanonicalizer
 from domestyx.adapters.dev.captcha import TestSecretCaptchaVerifier
+from domestyx.adapters.dev.outbox import FileOutbox, OutboxEmailSender, OutboxSmsSender
+from domestyx.adapters.dramatiq.task_queue import DramatiqTaskQueue
+from domestyx.adapters.localfs.storage import LocalDirectoryDocumentStorage
 from domestyx.adapters.logging.monitoring import LoggingErrorReporter, LoggingHeartbeat
 from domestyx.adapters.memory.otp_store import InMemoryOtpStore
 from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter, InMemoryRateLimiter
 from domestyx.adapters.memory.replay_guard import InMemoryReplayGuard
+from domestyx.adapters.sql.engine import create_database_engine
+from domestyx.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from domestyx.adapters.system.argon2_hasher import Argon2Parameters, Argon2PasswordHasher
+from domestyx.adapters.system.clock import SystemClock
+from domestyx.adapters.system.jwt_signer import JwtTokenSigner
+from domestyx.adapters.system.randomness import CsprngSecretGenerator, UuidIdGenerator
+from domestyx.adapters.zxcvbn.blocklist import ZxcvbnPasswordBlocklist
 from domestyx.domain.model.keys import derive_key
+from domestyx.entrypoints.http.context import current_request_id
+from domestyx.entrypoints.root import Root
 from domestyx.entrypoints.settings import Settings
+from domestyx.entrypoints.worker.broker import make_broker
 from domestyx.ports.captcha import CaptchaVerifier
+from domestyx.ports.clock import Clock
+from domestyx.ports.contacts import ContactCanonicalizer
 from domestyx.ports.messaging import DeliveryWebhook, EmailSender, SmsSender
 from domestyx.ports.monitoring import ErrorReporter, Heartbeat
 from domestyx.ports.otp_store import OtpStore
+from domestyx.ports.passwords import PasswordBlocklist
+from domestyx.ports.randomness import IdGenerator, SecretGenerator
 from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
 from domestyx.ports.replay_guard import ReplayGuard
+from domestyx.ports.repositories import DatabaseHealth, UnitOfWorkFactory
+from domestyx.ports.security import PasswordHasher, TokenSigner
 from domestyx.ports.storage import DocumentStorage
+from domestyx.ports.tasks import TaskQueue
+
+# The key for the provider webhooks (a mapping has no class of its own to key on).
+WEBHOOKS = Mapping[str, DeliveryWebhook]
+# Ports whose adapter must not be an embedded/dev one in production.
+PRODUCTION_PORTS: tuple[object, ...] = (
+    UnitOfWorkFactory, TaskQueue, OtpStore, RateLimiter, FailureCounter, EmailSender, SmsSender,
+    CaptchaVerifier, DocumentStorage, ErrorReporter, Heartbeat, FileOutbox,
+    LocalDirectoryDocumentStorage, WEBHOOKS,
+)  # fmt: skip
+DEV_ADAPTER_PACKAGES = (
+    "domestyx.adapters.memory",
+    "domestyx.adapters.dev",
+    "domestyx.adapters.localfs",
+    "domestyx.adapters.logging",
+)
 
 
-@attrs.define(kw_only=True)
-class Infrastructure:
-    """The adapters behind every port, before services are wired on top."""
+def register_adapters(root: Root, settings: Settings) -> None:
+    """Provide every port from the settings; nothing connects yet."""
+    root.provide(Clock, SystemClock)
+    root.provide(IdGenerator, UuidIdGenerator)
+    root.provide(SecretGenerator, CsprngSecretGenerator)
+    root.provide(PasswordHasher, lambda: _passwords(settings))
+    root.provide(PasswordBlocklist, ZxcvbnPasswordBlocklist)
+    root.provide(ContactCanonicalizer, LibraryContactCanonicalizer)  # pure: tests use it too
+    root.provide(TokenSigner, lambda: _signer(settings, root.get(Clock)))
+    root.provide(Engine, lambda: _engine(settings))
+    root.provide(UnitOfWorkFactory, lambda: SqlUnitOfWorkFactory(root.get(Engine)))
+    # Both units of work answer `ping`; a fake passed for the database serves readiness too.
+    root.provide(DatabaseHealth, lambda: root.get(UnitOfWorkFactory))
+    root.provide(dramatiq.Broker, lambda: make_broker(settings))
+    root.provide(TaskQueue, lambda: _queue(root.get(dramatiq.Broker)))
+    _register_counters(root, settings)
+    _register_messaging(root, settings)
+    root.provide(CaptchaVerifier, lambda: _captcha(settings))
+    root.provide(DocumentStorage, lambda: _storage(settings))
+    root.provide(LocalDirectoryDocumentStorage, lambda: _local_files(root.get(DocumentStorage)))
+    root.provide(ErrorReporter, lambda: _reporter(settings))
+    root.provide(Heartbeat, lambda: _heartbeat(settings))
+    root.provide(WEBHOOKS, lambda: _webhooks(settings))
 
-    otp_store: OtpStore
-    limiter: RateLimiter
-    failures: FailureCounter
-    email: EmailSender
-    sms: SmsSender
-    captcha: CaptchaVerifier
-    storage: DocumentStorage
-    reporter: ErrorReporter
-    heartbeat: Heartbeat
-    webhooks: Mapping[str, DeliveryWebhook]
-    replays: ReplayGuard
-    redis: Any = None
-    outbox: Any = None
-    local_files: Any = None
+
+def _passwords(settings: Settings) -> PasswordHasher:
+    params = Argon2Parameters(
+        time_cost=settings.policy.argon2_time_cost,
+        memory_cost_kib=settings.policy.argon2_memory_kib,
+    )
+    return Argon2PasswordHasher(params)
 
 
-def build_infrastructure(settings: Settings) -> Infrastructure:
-    """Pick every adapter from the settings; nothing connects yet."""
-    redis_client, otp_store, limiter, failures = _counters(settings)
-    email, sms, outbox = _messaging(settings)
-    storage, local_files = _storage(settings)
-    return Infrastructure(
-        otp_store=otp_store,
-        limiter=limiter,
-        failures=failures,
-        email=email,
-        sms=sms,
-        captcha=_captcha(settings),
-        storage=storage,
-        reporter=_reporter(settings),
-        heartbeat=_heartbeat(settings),
-        webhooks=_webhooks(settings),
-        replays=_replays(redis_client),
-        redis=redis_client,
-        outbox=outbox,
-        local_files=local_files,
+def _signer(settings: Settings, clock: Clock) -> TokenSigner:
+    return JwtTokenSigner(
+        settings.keys.jwt_signing_key,
+        previous_pems=settings.keys.jwt_previous_signing_keys,
+        issuer="domestyx",
+        audience="domestyx-api",
+        clock=clock,
     )
 
 
-def _counters(settings: Settings) -> tuple[Any, OtpStore, RateLimiter, FailureCounter]:
+def _engine(settings: Settings) -> Engine:
+    return create_database_engine(
+        settings.database.url,
+        ca_file=settings.database.ca_file,
+        pool_size=settings.http.web_threads,
+    )
+
+
+def _queue(broker: dramatiq.Broker) -> TaskQueue:
+    return DramatiqTaskQueue(broker, request_id=current_request_id)
+
+
+def _register_counters(root: Root, settings: Settings) -> None:
     if settings.redis.url is None:
-        return None, InMemoryOtpStore(), InMemoryRateLimiter(), InMemoryFailureCounter()
+        root.provide(redis.Redis, lambda: None)
+        root.provide(OtpStore, InMemoryOtpStore)
+        root.provide(RateLimiter, InMemoryRateLimiter)
+        root.provide(FailureCounter, InMemoryFailureCounter)
+        root.provide(ReplayGuard, InMemoryReplayGuard)
+        return
     from domestyx.adapters.redis.client import connect
     from domestyx.adapters.redis.otp_store import RedisOtpStore
     from domestyx.adapters.redis.rate_limiter import RedisFailureCounter, RedisRateLimiter
-
-    client = connect(settings.redis.url)
-    return client, RedisOtpStore(client), RedisRateLimiter(client), RedisFailureCounter(client)
-
-
-def _replays(redis_client: Any) -> ReplayGuard:
-    if redis_client is None:
-        return InMemoryReplayGuard()
     from domestyx.adapters.redis.replay_guard import RedisReplayGuard
 
-    return RedisReplayGuard(redis_client)
+    url = settings.redis.url
+    root.provide(redis.Redis, lambda: connect(url))
+    root.provide(OtpStore, lambda: RedisOtpStore(root.get(redis.Redis)))
+    root.provide(RateLimiter, lambda: RedisRateLimiter(root.get(redis.Redis)))
+    root.provide(FailureCounter, lambda: RedisFailureCounter(root.get(redis.Redis)))
+    root.provide(ReplayGuard, lambda: RedisReplayGuard(root.get(redis.Redis)))
 
 
-def _messaging(settings: Settings) -> tuple[EmailSender, SmsSender, Any]:
+def _register_messaging(root: Root, settings: Settings) -> None:
     if settings.email.resend_api_key and settings.sms.twilio_account_sid:
-        from domestyx.adapters.resend.email_sender import ResendEmailSender
-        from domestyx.adapters.twilio.sms_sender import TwilioSmsSender
+        root.provide(FileOutbox, lambda: None)
+        root.provide(EmailSender, lambda: _resend(settings))
+        root.provide(SmsSender, lambda: _twilio(settings))
+        return
+    root.provide(FileOutbox, lambda: FileOutbox(settings.var_dir / "outbox.jsonl"))
+    root.provide(EmailSender, lambda: OutboxEmailSender(root.get(FileOutbox)))
+    root.provide(SmsSender, lambda: OutboxSmsSender(root.get(FileOutbox)))
 
-        email = ResendEmailSender(
-            settings.email.resend_api_key,
-            settings.email.email_from,
-            api_url=settings.email.resend_api_url,
-            reply_to=settings.email.email_reply_to,
-        )
-        sms = TwilioSmsSender(
-            settings.sms.twilio_account_sid,
-            settings.sms.twilio_auth_token or "",
-            from_number=settings.sms.twilio_from_number,
-            messaging_service_sid=settings.sms.twilio_messaging_service_sid,
-            api_base_url=settings.sms.twilio_api_base_url,
-        )
-        return email, sms, None
-    from domestyx.adapters.dev.outbox import FileOutbox, OutboxEmailSender, OutboxSmsSender
 
-    outbox = FileOutbox(settings.var_dir / "outbox.jsonl")
-    return OutboxEmailSender(outbox), OutboxSmsSender(outbox), outbox
+def _resend(settings: Settings) -> EmailSender:
+    from domestyx.adapters.resend.email_sender import ResendEmailSender
+
+    return ResendEmailSender(
+        settings.email.resend_api_key or "",
+        settings.email.email_from,
+        api_url=settings.email.resend_api_url,
+        reply_to=settings.email.email_reply_to,
+    )
+
+
+def _twilio(settings: Settings) -> SmsSender:
+    from domestyx.adapters.twilio.sms_sender import TwilioSmsSender
+
+    return TwilioSmsSender(
+        settings.sms.twilio_account_sid or "",
+        settings.sms.twilio_auth_token or "",
+        from_number=settings.sms.twilio_from_number,
+        messaging_service_sid=settings.sms.twilio_messaging_service_sid,
+        api_base_url=settings.sms.twilio_api_base_url,
+    )
 
 
 def _captcha(settings: Settings) -> CaptchaVerifier:
@@ -124,11 +184,11 @@ def _captcha(settings: Settings) -> CaptchaVerifier:
     )
 
 
-def _storage(settings: Settings) -> tuple[DocumentStorage, Any]:
+def _storage(settings: Settings) -> DocumentStorage:
     if settings.storage.bucket_name:
         from domestyx.adapters.s3.storage import S3DocumentStorage
 
-        storage = S3DocumentStorage(
+        return S3DocumentStorage(
             settings.storage.bucket_name,
             access_key=settings.storage.access_key or "",
             secret_key=settings.storage.secret_key or "",
@@ -136,15 +196,16 @@ def _storage(settings: Settings) -> tuple[DocumentStorage, Any]:
             endpoint_url=settings.storage.endpoint_url,
             timeout_s=settings.storage.timeout_s,
         )
-        return storage, None
-    from domestyx.adapters.localfs.storage import LocalDirectoryDocumentStorage
-
-    local = LocalDirectoryDocumentStorage(
+    return LocalDirectoryDocumentStorage(
         Path(settings.var_dir) / "documents",
         signing_key=derive_key(settings.keys.secret_key.encode(), "domestyx/local-files"),
         base_url=settings.http.base_url,
     )
-    return local, local
+
+
+def _local_files(storage: DocumentStorage) -> LocalDirectoryDocumentStorage | None:
+    """The local directory store, when it is the one in use (the app then serves its links)."""
+    return storage if isinstance(storage, LocalDirectoryDocumentStorage) else None
 
 
 def _reporter(settings: Settings) -> ErrorReporter:
@@ -176,22 +237,12 @@ def _webhooks(settings: Settings) -> dict[str, DeliveryWebhook]:
     return hooks
 
 
-DEV_ADAPTER_PACKAGES = (
-    "domestyx.adapters.memory",
-    "domestyx.adapters.dev",
-    "domestyx.adapters.localfs",
-    "domestyx.adapters.logging",
-)
-
-
-def dev_adapters_in(infra: Infrastructure) -> list[str]:
+def dev_adapters_in(root: Root) -> list[str]:
     """Names of ports served by an embedded/dev adapter (forbidden in production)."""
     found = []
-    for field in attrs.fields(Infrastructure):
-        value = getattr(infra, field.name)
-        values = value.values() if isinstance(value, Mapping) else [value]
-        for item in values:
-            module = type(item).__module__
-            if item is not None and module.startswith(DEV_ADAPTER_PACKAGES):
-                found.append(f"{field.name} uses {type(item).__name__}")
+    for port in PRODUCTION_PORTS:
+        value = root.get(port)
+        for item in value.values() if isinstance(value, Mapping) else [value]:
+            if item is not None and type(item).__module__.startswith(DEV_ADAPTER_PACKAGES):
+                found.append(f"{getattr(port, '__name__', 'webhooks')} uses {type(item).__name__}")
     return found

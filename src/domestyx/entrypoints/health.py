@@ -9,11 +9,14 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from domestyx.entrypoints.adapters import Infrastructure
-from domestyx.entrypoints.settings import Settings
 from domestyx.ports.repositories import DatabaseHealth
+from domestyx.ports.storage import DocumentStorage
+
+if TYPE_CHECKING:
+    import dramatiq
+    import redis
 
 HealthCheck = Callable[[], str]
 # Checks run side by side; a hung dependency costs its own timeout, never the others'.
@@ -21,7 +24,10 @@ _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health")
 
 
 def health_checks(
-    settings: Settings, database: DatabaseHealth, infra: Infrastructure, broker: Any
+    database: DatabaseHealth,
+    redis_client: redis.Redis | None,
+    storage: DocumentStorage,
+    broker: dramatiq.Broker,
 ) -> dict[str, HealthCheck]:
     """One probe per dependency; each returns a short detail or raises."""
 
@@ -30,13 +36,13 @@ def health_checks(
         return "ok"
 
     def check_redis() -> str:
-        if infra.redis is None:
+        if redis_client is None:
             return "in-memory (embedded default)"
-        infra.redis.ping()
+        redis_client.ping()
         return "ok"
 
     def check_storage() -> str:
-        health = infra.storage.health()
+        health = storage.health()
         if not health.reachable:
             raise RuntimeError(health.detail or "unreachable")
         if not health.private:

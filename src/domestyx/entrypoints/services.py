@@ -1,9 +1,9 @@
-"""The resolved application: every service and handle the entrypoints use."""
+"""The resolved application: every service and handle the entrypoints use, fully typed."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -14,6 +14,7 @@ from domestyx.domain.services.contact_change import ContactChangeService
 from domestyx.domain.services.delivery import DeliveryService
 from domestyx.domain.services.documents import DocumentService
 from domestyx.domain.services.guards import RequestGuard
+from domestyx.domain.services.otp import OtpService
 from domestyx.domain.services.recovery import RecoveryService
 from domestyx.domain.services.retention import RetentionService
 from domestyx.domain.services.review import ReviewService
@@ -27,6 +28,13 @@ from domestyx.ports.repositories import UnitOfWorkFactory
 from domestyx.ports.storage import DocumentStorage
 from domestyx.ports.tasks import TaskQueue
 
+if TYPE_CHECKING:
+    import dramatiq
+    from sqlalchemy import Engine
+
+    from domestyx.adapters.dev.outbox import FileOutbox
+    from domestyx.adapters.localfs.storage import LocalDirectoryDocumentStorage
+
 
 @attrs.frozen(kw_only=True)
 class Services:
@@ -37,6 +45,7 @@ class Services:
     uow: UnitOfWorkFactory
     guard: RequestGuard
     sessions: SessionService
+    otp: OtpService
     codes: CodeService
     accounts: AccountService
     recovery: RecoveryService
@@ -49,10 +58,10 @@ class Services:
     queue: TaskQueue
     reporter: ErrorReporter
     heartbeat: Heartbeat
-    broker: Any
+    broker: dramatiq.Broker
     webhooks: Mapping[str, DeliveryWebhook]
     callbacks: CallbackIntake
     health: Mapping[str, HealthCheck]
-    outbox: Any = None
-    local_files: Any = None
-    engine: Any = None
+    engine: Engine
+    outbox: FileOutbox | None = None
+    local_files: LocalDirectoryDocumentStorage | None = None

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from domestyx.entrypoints.container import build_container, services_of
+from domestyx.entrypoints.container import build_container
 from domestyx.entrypoints.logs import configure_logging
 from domestyx.entrypoints.services import Services
 from domestyx.entrypoints.settings import Settings
@@ -21,7 +21,7 @@ from domestyx.entrypoints.settings import Settings
 
 def _services(settings: Settings) -> Services:
     configure_logging(settings.observability.log_format, settings.observability.log_level)
-    return services_of(build_container(settings))
+    return build_container(settings)
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:

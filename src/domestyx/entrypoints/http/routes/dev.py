@@ -57,7 +57,7 @@ class LocalFilesController(Controller):
         signed = files is not None and files.verify_signed_request(
             key, expires, disposition, content_type, query.get("sig", ""), services.clock.now()
         )
-        if not signed:
+        if not signed or files is None:
             raise NotFound
         handle = files.open_for_download(key)
         headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
