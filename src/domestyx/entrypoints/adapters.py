@@ -47,18 +47,6 @@ from domestyx.ports.tasks import TaskQueue
 
 # The key for the provider webhooks (a mapping has no class of its own to key on).
 WEBHOOKS = Mapping[str, DeliveryWebhook]
-# Ports whose adapter must not be an embedded/dev one in production.
-PRODUCTION_PORTS: tuple[object, ...] = (
-    UnitOfWorkFactory, TaskQueue, OtpStore, RateLimiter, FailureCounter, EmailSender, SmsSender,
-    CaptchaVerifier, DocumentStorage, ErrorReporter, Heartbeat, FileOutbox,
-    LocalDirectoryDocumentStorage, WEBHOOKS,
-)  # fmt: skip
-DEV_ADAPTER_PACKAGES = (
-    "domestyx.adapters.memory",
-    "domestyx.adapters.dev",
-    "domestyx.adapters.localfs",
-    "domestyx.adapters.logging",
-)
 
 
 def register_adapters(root: Root, settings: Settings) -> None:
@@ -235,14 +223,3 @@ def _webhooks(settings: Settings) -> dict[str, DeliveryWebhook]:
 
         hooks["resend"] = ResendWebhook(settings.email.resend_webhook_secret)
     return hooks
-
-
-def dev_adapters_in(root: Root) -> list[str]:
-    """Names of ports served by an embedded/dev adapter (forbidden in production)."""
-    found = []
-    for port in PRODUCTION_PORTS:
-        value = root.get(port)
-        for item in value.values() if isinstance(value, Mapping) else [value]:
-            if item is not None and type(item).__module__.startswith(DEV_ADAPTER_PACKAGES):
-                found.append(f"{getattr(port, '__name__', 'webhooks')} uses {type(item).__name__}")
-    return found

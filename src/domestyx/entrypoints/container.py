@@ -3,6 +3,8 @@ the CLI and every test world; tests pass fakes as overrides, keyed by port or po
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dramatiq
 import redis
 from dramatiq.middleware import Retries
@@ -22,7 +24,7 @@ from domestyx.domain.services.recovery import RecoveryService
 from domestyx.domain.services.retention import RetentionService
 from domestyx.domain.services.review import ReviewService
 from domestyx.domain.services.sessions import SessionService
-from domestyx.entrypoints.adapters import WEBHOOKS, dev_adapters_in, register_adapters
+from domestyx.entrypoints.adapters import WEBHOOKS, register_adapters
 from domestyx.entrypoints.health import health_checks
 from domestyx.entrypoints.local_state import with_local_state
 from domestyx.entrypoints.root import Overrides, Root
@@ -31,11 +33,29 @@ from domestyx.entrypoints.settings import Settings, SettingsError
 from domestyx.entrypoints.wiring import register_policies, register_services
 from domestyx.entrypoints.worker.failures import DeadLetterReporting, RequestContext
 from domestyx.entrypoints.worker.jobs import ServiceRef, register_actors
+from domestyx.ports.captcha import CaptchaVerifier
 from domestyx.ports.clock import Clock
+from domestyx.ports.messaging import EmailSender, SmsSender
 from domestyx.ports.monitoring import ErrorReporter, Heartbeat
+from domestyx.ports.otp_store import OtpStore
+from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
+from domestyx.ports.replay_guard import ReplayGuard
 from domestyx.ports.repositories import DatabaseHealth, UnitOfWorkFactory
 from domestyx.ports.storage import DocumentStorage
 from domestyx.ports.tasks import TaskQueue
+
+# Ports whose adapter must not be an embedded/dev one in production.
+PRODUCTION_PORTS: tuple[object, ...] = (
+    UnitOfWorkFactory, TaskQueue, OtpStore, RateLimiter, FailureCounter, ReplayGuard,
+    EmailSender, SmsSender, CaptchaVerifier, DocumentStorage, ErrorReporter, Heartbeat, FileOutbox,
+    LocalDirectoryDocumentStorage, WEBHOOKS,
+)  # fmt: skip
+DEV_ADAPTER_PACKAGES = (
+    "domestyx.adapters.memory",
+    "domestyx.adapters.dev",
+    "domestyx.adapters.localfs",
+    "domestyx.adapters.logging",
+)
 
 
 def build_container(settings: Settings, *, overrides: Overrides | None = None) -> Services:
@@ -83,3 +103,14 @@ def _bundle(root: Root, settings: Settings) -> Services:
                              g(dramatiq.Broker)),
         outbox=g(FileOutbox), local_files=g(LocalDirectoryDocumentStorage),
     )  # fmt: skip
+
+
+def dev_adapters_in(root: Root) -> list[str]:
+    """Names of ports served by an embedded/dev adapter (forbidden in production)."""
+    found = []
+    for port in PRODUCTION_PORTS:
+        value = root.get(port)
+        for item in value.values() if isinstance(value, Mapping) else [value]:
+            if item is not None and type(item).__module__.startswith(DEV_ADAPTER_PACKAGES):
+                found.append(f"{getattr(port, '__name__', 'webhooks')} uses {type(item).__name__}")
+    return found
