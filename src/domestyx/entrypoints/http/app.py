@@ -11,15 +11,17 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Contact, Server
 
 from domestyx import __version__
 from domestyx.entrypoints.health import ReadinessProbe
 from domestyx.entrypoints.http.api_docs import SelfHostedSwaggerPlugin
 from domestyx.entrypoints.http.body_guard import BodyGuard, BodyLimits
 from domestyx.entrypoints.http.client_ip import parse_networks
-from domestyx.entrypoints.http.content_type import require_declared_type
+from domestyx.entrypoints.http.contract import ContractJson
 from domestyx.entrypoints.http.middleware import EdgeMiddleware
 from domestyx.entrypoints.http.problems import EXCEPTION_HANDLERS
+from domestyx.entrypoints.http.request_checks import check_request
 from domestyx.entrypoints.http.routes.auth import AuthController
 from domestyx.entrypoints.http.routes.contacts import ContactController
 from domestyx.entrypoints.http.routes.dev import DevOutboxController, LocalFilesController
@@ -73,12 +75,21 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
             DefineMiddleware(BodyGuard, limits=body_limits(settings)),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        before_request=require_declared_type,
+        before_request=check_request,
         openapi_config=OpenAPIConfig(
             title="DomestyX trust core",
             version=__version__,
             path="/schema",
-            render_plugins=[SelfHostedSwaggerPlugin()],
+            description="Accounts, one-time codes, sessions and identity documents.",
+            servers=[
+                Server(
+                    url=settings.public_base_url,
+                    description="production" if settings.is_production else "local development",
+                )
+            ],
+            contact=Contact(name="DomestyX support", email="support@domestyx.com"),
+            use_handler_docstrings=True,
+            render_plugins=[SelfHostedSwaggerPlugin(), ContractJson()],
         ),
         cors_config=_cors(settings.http.cors_allowed_origins),
         allowed_hosts=_hosts(settings.http.allowed_hosts),

@@ -62,8 +62,13 @@ TITLES = {
 
 def status_of(exc: e.DomainError) -> int:
     """The HTTP status of a domain failure."""
+    return status_of_class(type(exc))
+
+
+def status_of_class(error: type[e.DomainError]) -> int:
+    """The HTTP status of a kind of domain failure (the OpenAPI contract lists these)."""
     for cls, status in STATUS_BY_ERROR:
-        if isinstance(exc, cls):
+        if issubclass(error, cls):
             return status
     return 400
 

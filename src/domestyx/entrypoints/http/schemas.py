@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
+
+from domestyx.domain.model.accounts import AccountStatus, IdentityStatus, Role
+from domestyx.domain.model.documents import CONTENT_TYPES, DocumentKind, DocumentStatus
+from domestyx.domain.model.otp import Purpose
+from domestyx.domain.model.verification import ReasonCode
 
 Email = Annotated[str, Meta(min_length=3, max_length=254)]
 Phone = Annotated[str, Meta(min_length=8, max_length=32)]
@@ -15,6 +21,23 @@ Token = Annotated[str, Meta(max_length=4096)]
 Destination = Annotated[str, Meta(min_length=3, max_length=254)]
 ChannelName = Literal["email", "sms"]
 PurposeName = Literal["verify_email", "verify_phone", "login"]
+Reason = Literal[
+    "verified",
+    "document_unreadable",
+    "document_expired",
+    "document_mismatch",
+    "suspected_fraud",
+    "missing_document",
+    "other",
+]
+
+
+class UploadType(enum.StrEnum):
+    """The types the sniffer accepts (answers name them so the contract lists them)."""
+
+    PDF = CONTENT_TYPES["pdf"]
+    JPEG = CONTENT_TYPES["jpeg"]
+    PNG = CONTENT_TYPES["png"]
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -82,25 +105,14 @@ class DecisionIn(Strict):
     """POST /admin/verifications/{id}/decision."""
 
     decision: Literal["approve", "reject", "request_resubmission"]
-    reason: (
-        Literal[
-            "verified",
-            "document_unreadable",
-            "document_expired",
-            "document_mismatch",
-            "suspected_fraud",
-            "missing_document",
-            "other",
-        ]
-        | None
-    ) = None
+    reason: Reason | None = None
     note: Annotated[str, Meta(max_length=1000)] | None = None
 
 
 class AcceptedOut(msgspec.Struct):
     """The same answer whether or not an account exists."""
 
-    status: str
+    status: Literal["accepted"]
     detail: str
 
 
@@ -109,7 +121,7 @@ class TokenOut(msgspec.Struct):
 
     access_token: str
     refresh_token: str
-    token_type: str
+    token_type: Literal["bearer"]
     expires_in: int
 
 
@@ -117,13 +129,13 @@ class VerifyOut(msgspec.Struct, omit_defaults=True):
     """A proven code; tokens only for the login purpose."""
 
     verified: bool
-    purpose: str
+    purpose: Purpose
     email_verified: bool
     phone_verified: bool
-    status: str
+    status: AccountStatus
     access_token: str | None = None
     refresh_token: str | None = None
-    token_type: str | None = None
+    token_type: Literal["bearer"] | None = None
     expires_in: int | None = None
 
 
@@ -133,11 +145,11 @@ class MeOut(msgspec.Struct):
     id: str
     email: str
     phone: str
-    role: str
-    status: str
+    role: Role
+    status: AccountStatus
     email_verified: bool
     phone_verified: bool
-    identity_status: str
+    identity_status: IdentityStatus
     identity_verified: bool
     created_at: datetime
 
@@ -158,12 +170,12 @@ class DocumentOut(msgspec.Struct):
     """Document metadata; never the storage key or the user's file name."""
 
     id: str
-    kind: str
+    kind: DocumentKind
     version: int
-    content_type: str
+    content_type: UploadType
     size: int
     sha256: str
-    status: str
+    status: DocumentStatus
     uploaded_at: datetime
     delete_after: datetime
     legal_hold: bool
@@ -179,11 +191,11 @@ class DownloadOut(msgspec.Struct):
 class ReviewEntryOut(msgspec.Struct):
     """One step of a review."""
 
-    from_status: str
-    to_status: str
+    from_status: IdentityStatus
+    to_status: IdentityStatus
     actor_id: str
     at: datetime
-    reason_code: str | None
+    reason_code: ReasonCode | None
     note: str | None
 
 
@@ -192,12 +204,12 @@ class VerificationOut(msgspec.Struct):
 
     id: str
     account_id: str
-    status: str
+    status: IdentityStatus
     document_ids: list[str]
     submitted_at: datetime
     reviewer_id: str | None
     decided_at: datetime | None
-    reason_code: str | None
+    reason_code: ReasonCode | None
     history: list[ReviewEntryOut] = msgspec.field(default_factory=list)
 
 
@@ -214,7 +226,7 @@ class ConfigOut(msgspec.Struct):
 class LiveOut(msgspec.Struct):
     """GET /health/live."""
 
-    status: str
+    status: Literal["ok"]
 
 
 class OutboxEntryOut(msgspec.Struct):

@@ -8,6 +8,7 @@ from litestar import Controller, Request, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from domestyx.domain.model import errors as e
 from domestyx.domain.model.abuse import Operation
 from domestyx.domain.model.accounts import Role
 from domestyx.domain.model.errors import InvalidInput
@@ -38,7 +39,8 @@ CODE_SENT = AcceptedOut(
 
 def token_out(pair: TokenPair) -> TokenOut:
     """The wire shape of a token pair."""
-    return TokenOut(pair.access_token, pair.refresh_token, pair.token_type, pair.expires_in)
+    # Always an RFC 6750 bearer token; the wire type says so as a constant.
+    return TokenOut(pair.access_token, pair.refresh_token, "bearer", pair.expires_in)
 
 
 class AuthController(Controller):
@@ -47,7 +49,17 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/register", status_code=HTTP_202_ACCEPTED, sync_to_thread=True)
+    @post(
+        "/register",
+        status_code=HTTP_202_ACCEPTED,
+        sync_to_thread=True,
+        errors=[
+            e.RateLimited,
+            e.CaptchaFailed,
+            e.WeakPassword,
+            e.DestinationNotAllowed,
+        ],
+    )
     def register(self, request: Req, data: JSONBody[RegisterIn]) -> AcceptedOut:
         """Create an account (enumeration-safe: the answer never says whether it existed)."""
         services, ctx = services_of(request), client_context(request)
@@ -56,7 +68,12 @@ class AuthController(Controller):
         )
         return REGISTERED
 
-    @post("/otp/send", status_code=HTTP_202_ACCEPTED, sync_to_thread=True)
+    @post(
+        "/otp/send",
+        status_code=HTTP_202_ACCEPTED,
+        sync_to_thread=True,
+        errors=[e.CaptchaFailed, e.RateLimited, e.InvalidInput, e.SmsBudgetExhausted],
+    )
     def send_code(self, request: Req, data: JSONBody[OtpSendIn]) -> AcceptedOut:
         """Send a one-time code (enumeration-safe)."""
         services, ctx = services_of(request), client_context(request)
@@ -71,7 +88,12 @@ class AuthController(Controller):
         )
         return CODE_SENT
 
-    @post("/otp/verify", status_code=HTTP_200_OK, sync_to_thread=True)
+    @post(
+        "/otp/verify",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        errors=[e.InvalidCode, e.CodeAttemptsExhausted, e.InvalidInput],
+    )
     def verify_code(self, request: Req, data: JSONBody[OtpVerifyIn]) -> VerifyOut:
         """Prove a contact (or sign in with the login purpose)."""
         services, ctx = services_of(request), client_context(request)
@@ -87,17 +109,27 @@ class AuthController(Controller):
         account, tokens = result.account, result.tokens
         out = VerifyOut(
             verified=True,
-            purpose=result.purpose.value,
+            purpose=result.purpose,
             email_verified=account.email_verified,
             phone_verified=account.phone_verified,
-            status=account.status.value,
+            status=account.status,
         )
         if tokens is not None:
             out.access_token, out.refresh_token = tokens.access_token, tokens.refresh_token
-            out.token_type, out.expires_in = tokens.token_type, tokens.expires_in
+            out.token_type, out.expires_in = "bearer", tokens.expires_in
         return out
 
-    @post("/login", status_code=HTTP_200_OK, sync_to_thread=True)
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        errors=[
+            e.InvalidInput,
+            e.CaptchaFailed,
+            e.InvalidCredentials,
+            e.AccountLocked,
+        ],
+    )
     def login(self, request: Req, data: JSONBody[LoginIn]) -> TokenOut:
         """Password sign-in by email or phone."""
         if (data.email is None) == (data.phone is None):
@@ -113,14 +145,24 @@ class AuthController(Controller):
         )
         return token_out(pair)
 
-    @post("/refresh", status_code=HTTP_200_OK, sync_to_thread=True)
+    @post(
+        "/refresh",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        errors=[e.RateLimited, e.InvalidToken],
+    )
     def refresh(self, request: Req, data: JSONBody[RefreshIn]) -> TokenOut:
         """Rotate the refresh token; reusing an old one revokes the session."""
         services, ctx = services_of(request), client_context(request)
         services.guard.limit({Operation.REFRESH: {}}, ctx)  # the guard buckets the IP (v6 per /64)
         return token_out(services.sessions.refresh(data.refresh_token, ctx))
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    @post(
+        "/logout",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+        errors=[e.InvalidToken],
+    )
     def logout(self, request: Req, data: JSONBody[LogoutIn]) -> None:
         """Revoke this session, or all of the account's sessions."""
         services, ctx = services_of(request), client_context(request)

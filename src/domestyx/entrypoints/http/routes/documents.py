@@ -11,11 +11,11 @@ from litestar.di import Provide
 from litestar.params import FromPath, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from domestyx.domain.model import errors as e
 from domestyx.domain.model.abuse import Operation, Scope
 from domestyx.domain.model.documents import Document, DocumentKind
-from domestyx.domain.model.errors import InvalidInput
 from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
-from domestyx.entrypoints.http.schemas import DocumentOut, DownloadOut
+from domestyx.entrypoints.http.schemas import DocumentOut, DownloadOut, UploadType
 
 Req = Request[Any, Any, Any]
 # Room for the multipart boundaries and the `kind` field around a file at the size cap.
@@ -27,7 +27,7 @@ DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024 + MULTIPART_OVERHEAD
 class UploadForm:
     """multipart/form-data: `kind` and `file`."""
 
-    kind: str
+    kind: DocumentKind
     file: UploadFile
 
 
@@ -35,24 +35,16 @@ def document_out(doc: Document) -> DocumentOut:
     """Metadata only: never the storage key, never a client-chosen name."""
     return DocumentOut(
         id=doc.id,
-        kind=doc.kind.value,
+        kind=doc.kind,
         version=doc.version,
-        content_type=doc.content_type,
+        content_type=UploadType(doc.content_type),
         size=doc.size,
         sha256=doc.sha256,
-        status=doc.status.value,
+        status=doc.status,
         uploaded_at=doc.uploaded_at,
         delete_after=doc.delete_after,
         legal_hold=doc.legal_hold,
     )
-
-
-def _kind(raw: str) -> DocumentKind:
-    try:
-        return DocumentKind(raw)
-    except ValueError:
-        kinds = ", ".join(k.value for k in DocumentKind)
-        raise InvalidInput(f"kind must be one of: {kinds}", field="kind") from None
 
 
 class DocumentsController(Controller):
@@ -67,14 +59,20 @@ class DocumentsController(Controller):
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
         request_max_body_size=DEFAULT_UPLOAD_LIMIT,
+        errors=[
+            e.NotVerified,
+            e.RateLimited,
+            e.UnsupportedMediaType,
+            e.PayloadTooLarge,
+            e.UnprocessableDocument,
+        ],
     )
     def upload(self, request: Req, caller: Caller, data: MultipartBody[UploadForm]) -> DocumentOut:
         """Type from the bytes, never the header or the name; stored under a random key."""
         services, ctx = services_of(request), client_context(request)
-        kind = _kind(data.kind)
         services.guard.limit({Operation.UPLOAD: {Scope.ACCOUNT: caller.account_id}}, ctx)
         with data.file.file as spooled:
-            document = services.documents.upload(caller, kind, cast("BinaryIO", spooled), ctx)
+            document = services.documents.upload(caller, data.kind, cast("BinaryIO", spooled), ctx)
         return document_out(document)
 
     @get("/", sync_to_thread=True)
@@ -87,7 +85,12 @@ class DocumentsController(Controller):
         """One of the caller's documents."""
         return document_out(services_of(request).documents.get(caller, document_id))
 
-    @delete("/{document_id:str}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    @delete(
+        "/{document_id:str}",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+        errors=[e.Conflict],
+    )
     def remove(self, request: Req, caller: Caller, document_id: FromPath[str]) -> None:
         """Delete; the object is erased by the purge job."""
         services_of(request).documents.delete(caller, document_id, client_context(request))

@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from domestyx.domain.model.accounts import Account
+from domestyx.domain.model import errors as e
 from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
 from domestyx.entrypoints.http.schemas import AcceptedOut, MeOut, PasswordChangeIn, SessionOut
 
@@ -22,11 +23,11 @@ def me_out(account: Account) -> MeOut:
         id=account.id,
         email=account.email,
         phone=account.phone,
-        role=account.role.value,
-        status=account.status.value,
+        role=account.role,
+        status=account.status,
         email_verified=account.email_verified,
         phone_verified=account.phone_verified,
-        identity_status=account.identity_status.value,
+        identity_status=account.identity_status,
         identity_verified=account.identity_verified,
         created_at=account.created_at,
     )
@@ -61,12 +62,22 @@ class MeController(Controller):
             for v in views
         ]
 
-    @delete("/sessions/{session_id:str}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    @delete(
+        "/sessions/{session_id:str}",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+        errors=[e.NotFound],
+    )
     def revoke(self, request: Req, caller: Caller, session_id: FromPath[str]) -> None:
         """Revoke one of the caller's sessions."""
         services_of(request).sessions.revoke_session(caller, session_id, client_context(request))
 
-    @post("/password", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    @post(
+        "/password",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+        errors=[e.WeakPassword, e.RateLimited],
+    )
     def change_password(
         self, request: Req, caller: Caller, data: JSONBody[PasswordChangeIn]
     ) -> None:
@@ -75,7 +86,7 @@ class MeController(Controller):
             caller, data.current_password, data.new_password, client_context(request)
         )
 
-    @delete("/", status_code=HTTP_202_ACCEPTED, sync_to_thread=True)
+    @delete("/", status_code=HTTP_202_ACCEPTED, sync_to_thread=True, errors=[e.Conflict])
     def delete_account(self, request: Req, caller: Caller) -> AcceptedOut:
         """Close the account; its documents are erased by the worker."""
         services_of(request).accounts.delete_account(caller, client_context(request))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
+from domestyx.domain.model import errors as e
 from domestyx.domain.model.errors import NotFound
 from domestyx.domain.model.verification import Decision, ReasonCode, ReviewEntry, Verification
 from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
@@ -23,6 +24,7 @@ from domestyx.entrypoints.http.schemas import (
 
 Req = Request[Any, Any, Any]
 CALLER = {"caller": Provide(principal, sync_to_thread=True)}
+QueueLimit = Annotated[int, Parameter(ge=1, le=200)]
 
 
 def verification_out(v: Verification, history: list[ReviewEntry] | None = None) -> VerificationOut:
@@ -30,24 +32,28 @@ def verification_out(v: Verification, history: list[ReviewEntry] | None = None) 
     return VerificationOut(
         id=v.id,
         account_id=v.account_id,
-        status=v.status.value,
+        status=v.status,
         document_ids=list(v.document_ids),
         submitted_at=v.submitted_at,
         reviewer_id=v.reviewer_id,
         decided_at=v.decided_at,
-        reason_code=v.reason_code,
+        reason_code=_reason(v.reason_code),
         history=[
             ReviewEntryOut(
-                from_status=e.from_status.value,
-                to_status=e.to_status.value,
+                from_status=e.from_status,
+                to_status=e.to_status,
                 actor_id=e.actor_id,
                 at=e.at,
-                reason_code=e.reason_code,
+                reason_code=_reason(e.reason_code),
                 note=e.note,
             )
             for e in history or []
         ],
     )
+
+
+def _reason(code: str | None) -> ReasonCode | None:
+    return ReasonCode(code) if code else None
 
 
 class VerificationController(Controller):
@@ -57,12 +63,17 @@ class VerificationController(Controller):
     tags = ["verification"]
     dependencies = CALLER
 
-    @post("/submit", status_code=HTTP_202_ACCEPTED, sync_to_thread=True)
+    @post(
+        "/submit",
+        status_code=HTTP_202_ACCEPTED,
+        sync_to_thread=True,
+        errors=[e.NotVerified, e.Conflict, e.InvalidInput],
+    )
     def submit(self, request: Req, caller: Caller) -> VerificationOut:
         """Ask for review of the newest version of each required document."""
         return verification_out(services_of(request).review.submit(caller, client_context(request)))
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, errors=[e.NotFound])
     def current(self, request: Req, caller: Caller) -> VerificationOut:
         """The newest submission; 404 before the first."""
         verification = services_of(request).review.status(caller)
@@ -78,16 +89,17 @@ class AdminController(Controller):
     tags = ["admin"]
     dependencies = CALLER
 
-    @get("/verifications", sync_to_thread=True)
-    def queue(
-        self, request: Req, caller: Caller, limit: FromQuery[int] = 50
-    ) -> list[VerificationOut]:
+    @get("/verifications", sync_to_thread=True, errors=[e.Forbidden])
+    def queue(self, request: Req, caller: Caller, limit: QueueLimit = 50) -> list[VerificationOut]:
         """Submissions waiting for or under review, oldest first."""
-        queue = services_of(request).review.queue(caller, max(1, min(limit, 200)))
+        queue = services_of(request).review.queue(caller, limit)
         return [verification_out(v) for v in queue]
 
     @post(
-        "/verifications/{verification_id:str}/claim", status_code=HTTP_200_OK, sync_to_thread=True
+        "/verifications/{verification_id:str}/claim",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        errors=[e.Forbidden, e.Conflict],
     )
     def claim(
         self, request: Req, caller: Caller, verification_id: FromPath[str]
@@ -101,6 +113,7 @@ class AdminController(Controller):
         "/verifications/{verification_id:str}/decision",
         status_code=HTTP_200_OK,
         sync_to_thread=True,
+        errors=[e.Forbidden, e.Conflict, e.InvalidInput],
     )
     def decide(
         self,
