@@ -18,7 +18,7 @@ from domestyx.entrypoints.health import ReadinessProbe
 from domestyx.entrypoints.http.api_docs import SelfHostedSwaggerPlugin
 from domestyx.entrypoints.http.body_guard import BodyGuard, BodyLimits
 from domestyx.entrypoints.http.client_ip import parse_networks
-from domestyx.entrypoints.http.contract import ContractJson
+from domestyx.entrypoints.http.contract import ContractJson, operation_id
 from domestyx.entrypoints.http.middleware import EdgeMiddleware
 from domestyx.entrypoints.http.problems import EXCEPTION_HANDLERS
 from domestyx.entrypoints.http.request_checks import check_request
@@ -89,6 +89,7 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
             ],
             contact=Contact(name="DomestyX support", email="support@domestyx.com"),
             use_handler_docstrings=True,
+            operation_id_creator=operation_id,
             render_plugins=[SelfHostedSwaggerPlugin(), ContractJson()],
         ),
         cors_config=_cors(settings.http.cors_allowed_origins),

@@ -16,7 +16,8 @@ from typing import Any
 import attrs
 import msgspec
 from litestar import Litestar, Request
-from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import HTTPRoute
 
 from domestyx.entrypoints.http import problems
@@ -61,9 +62,11 @@ def _is_principal(dependency: Any) -> bool:
     return dependency is principal or getattr(dependency, "func", None) is principal
 
 
-def error_statuses(operation: dict[str, Any], op: Operation) -> set[int]:
+def error_statuses(path: str, operation: dict[str, Any], op: Operation) -> set[int]:
     """The declared errors plus what the app's machinery answers before or around the handler."""
     statuses = set(op.statuses)
+    if path.startswith("/api/"):
+        statuses |= {400}  # a query parameter the route does not read (request_checks)
     where = {parameter.get("in") for parameter in operation.get("parameters", [])}
     if "requestBody" in operation:
         # Malformed or mistyped, too large, not the declared type; and what reads the body
@@ -89,7 +92,7 @@ def complete(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
         for method, operation in item.items():
             op = facts.get((path, method))
             if op is not None:
-                _complete_operation(operation, op)
+                _complete_operation(path, operation, op)
     _request_bodies(components.setdefault("schemas", {}), [op.body for op in facts.values()])
     _strict_request_bodies(doc)
     _bounded_parameters(doc)
@@ -108,11 +111,11 @@ def _inventory(doc: dict[str, Any]) -> None:
         server.setdefault("x-internal", False)
 
 
-def _complete_operation(operation: dict[str, Any], op: Operation) -> None:
+def _complete_operation(path: str, operation: dict[str, Any], op: Operation) -> None:
     responses = operation.setdefault("responses", {})
     for code in [c for c in responses if c.isdigit() and int(c) >= 400]:
         del responses[code]  # Litestar's default 400 is not what the app sends
-    for status in sorted(error_statuses(operation, op)):
+    for status in sorted(error_statuses(path, operation, op)):
         responses[str(status)] = problem_response(status, PROBLEM_EXAMPLES.get(status))
     for code, response in responses.items():
         if code.startswith("2"):
@@ -177,6 +180,12 @@ def _examples(schemas: dict[str, Any]) -> None:
             schemas[name]["examples"] = [example]
 
 
+def operation_id(handler: HTTPRouteHandler, method: Any, path: Any) -> str:
+    """`<tag>_<handler>`, e.g. `auth_login`: the function names a generated client gets."""
+    tags = handler.resolve_tags()
+    return f"{tags[0]}_{handler.handler_name}" if tags else handler.handler_name
+
+
 def completed(app: Litestar, document: dict[str, Any]) -> dict[str, Any]:
     """`complete`, once per app (Litestar hands the same generated document each time)."""
     cached = app.state.get("contract")
@@ -194,10 +203,3 @@ class ContractJson(JsonRenderPlugin):
         """The JSON document."""
         return self.render_json(request, completed(request.app, openapi_schema))
 
-
-class ContractScalar(ScalarRenderPlugin):
-    """/schema: the Scalar page, over the completed contract."""
-
-    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        """The HTML page."""
-        return super().render(request, completed(request.app, openapi_schema))

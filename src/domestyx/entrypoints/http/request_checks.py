@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.constants import RESERVED_KWARGS
 from litestar.exceptions import ValidationException
 from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_204_NO_CONTENT
@@ -21,8 +22,26 @@ async def check_request(request: Request[Any, Any, Any]) -> Response[None] | Non
     if request.method == "OPTIONS":
         return _options(request)
     require_declared_type(request)
+    _known_query(request)
     await _strict_json_body(request)
     return None
+
+
+def _known_query(request: Request[Any, Any, Any]) -> None:
+    """API routes refuse query parameters they don't read, as bodies refuse unknown fields."""
+    handler = request.scope.get("route_handler")
+    if handler is None or not request.url.path.startswith("/api/") or not request.query_params:
+        return
+    known = set(handler.parsed_fn_signature.parameters) - RESERVED_KWARGS
+    known -= set(handler.resolve_dependencies()) | set(request.path_params)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise ValidationException(
+            detail="The request has query parameters this route does not read.",
+            extra=[
+                {"key": name[:100], "message": "unknown query parameter"} for name in unknown[:10]
+            ],
+        )
 
 
 def _options(request: Request[Any, Any, Any]) -> Response[None]:
