@@ -202,4 +202,3 @@ class ContractJson(JsonRenderPlugin):
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         """The JSON document."""
         return self.render_json(request, completed(request.app, openapi_schema))
-

@@ -135,8 +135,28 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
 }
 EXAMPLES["JwksOut"] = {"keys": [EXAMPLES["JwkOut"]]}
+EXAMPLES |= {
+    "CodeIn": {"code": "482913"},
+    "EmailChangeIn": {
+        "new_email": "amina.w@example.org",
+        "password": "correct horse battery staple",
+    },
+    "PhoneChangeIn": {"new_phone": "+254722000111", "password": "correct horse battery staple"},
+    "PasswordForgotIn": {
+        "channel": "email",
+        "destination": "amina@example.com",
+        "turnstile_token": "0.turnstile-token",
+    },
+    "PasswordResetIn": {
+        "channel": "email",
+        "destination": "amina@example.com",
+        "code": "482913",
+        "new_password": "a longer passphrase nobody guesses",
+    },
+}
 # Rules across fields that a body's type cannot say; the handler enforces them (422).
-_STRING = {"type": "string"}
+_EMAIL = {"type": "string", "maxLength": 254}
+_PHONE = {"type": "string", "maxLength": 32}
 _ABSENT = {"type": "null"}  # matches a missing member too
 CROSS_FIELD: dict[str, dict[str, Any]] = {
     # Not both, not neither (a null counts as absent); `not` keeps generated clients on one model.
@@ -146,7 +166,7 @@ CROSS_FIELD: dict[str, dict[str, Any]] = {
             "anyOf": [
                 {
                     "required": ["email", "phone"],
-                    "properties": {"email": _STRING, "phone": _STRING},
+                    "properties": {"email": _EMAIL, "phone": _PHONE},
                 },
                 {"properties": {"email": _ABSENT, "phone": _ABSENT}},
             ]

@@ -9,8 +9,8 @@ from litestar.di import Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from domestyx.domain.model.accounts import Account
 from domestyx.domain.model import errors as e
+from domestyx.domain.model.accounts import Account
 from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
 from domestyx.entrypoints.http.schemas import AcceptedOut, MeOut, PasswordChangeIn, SessionOut
 
