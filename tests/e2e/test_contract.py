@@ -21,7 +21,8 @@ from domestyx.domain.model.documents import CONTENT_TYPES, DocumentKind, Documen
 from domestyx.entrypoints.http.app import create_app
 from domestyx.entrypoints.http.deps import Caller, principal
 from domestyx.entrypoints.http.schemas import RefreshIn
-from tests.support.app import build_services, embedded_settings
+from tests.stubs.sentry_stub import isolated_sentry
+from tests.support.app import build_services, embedded_settings, http_client
 from tests.support.problems import assert_problem
 
 pytestmark = pytest.mark.e2e
@@ -283,3 +284,19 @@ def test_unknown_query_parameters_are_refused(client: TestClient[Any], query: st
 
 def test_a_declared_query_parameter_passes_the_check(client: TestClient[Any]) -> None:
     assert client.get("/api/v1/admin/verifications?limit=5").status_code == 401  # needs a token
+
+
+@pytest.mark.parametrize("body", [b"\n", b"   ", b"\t\r\n"])
+def test_a_body_of_only_whitespace_is_a_400_with_sentry_on(tmp_path: Path, body: bytes) -> None:
+    """Sentry's integration parses the body before the route: its parse error is still a 400."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NO_PROXY", "127.0.0.1,localhost")
+        with isolated_sentry() as stub:
+            settings = embedded_settings(tmp_path, sentry_dsn_backend=stub.dsn)
+            with http_client(build_services(settings)) as sentried:
+                response = sentried.post(
+                    "/api/v1/auth/refresh",
+                    content=body,
+                    headers={"content-type": "application/json"},
+                )
+    assert_problem(response, 400)
