@@ -7,14 +7,8 @@ import traceback
 import uuid
 from typing import Any
 
-import msgspec
 from litestar import Request, Response
-from litestar.exceptions import (
-    HTTPException,
-    NotAuthorizedException,
-    SerializationException,
-    ValidationException,
-)
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
@@ -199,19 +193,6 @@ def undecodable_body(
     return unexpected_error(request, exc)
 
 
-def unparsable_body(
-    request: Request[Any, Any, Any], exc: SerializationException
-) -> Response[dict[str, Any]]:
-    """A body that is not JSON at all (e.g. only whitespace), met by whoever parses it first.
-
-    Sentry's Litestar integration reads the body before the route does, so its parse error
-    arrives here instead of as the route's 400. Encoding failures stay 500s.
-    """
-    if isinstance(exc.__cause__, msgspec.DecodeError):
-        return problem(request, 400, "invalid-request", "The request body is not valid JSON.")
-    return unexpected_error(request, exc)
-
-
 def _clean(detail: str) -> str:
     return (detail or "").splitlines()[0][:300] if detail else "The request is not valid."
 
@@ -221,6 +202,5 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: validation_error,
     HTTPException: http_error,
     UnicodeDecodeError: undecodable_body,
-    SerializationException: unparsable_body,
     Exception: unexpected_error,
 }
