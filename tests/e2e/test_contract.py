@@ -292,7 +292,7 @@ def test_a_body_of_only_whitespace_is_a_400_with_sentry_on(tmp_path: Path, body:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NO_PROXY", "127.0.0.1,localhost")
         with isolated_sentry() as stub:
-            settings = embedded_settings(tmp_path, sentry_dsn_backend=stub.dsn)
+            settings = embedded_settings(tmp_path, SENTRY_DSN_BACKEND=stub.dsn)
             with http_client(build_services(settings)) as sentried:
                 response = sentried.post(
                     "/api/v1/auth/refresh",

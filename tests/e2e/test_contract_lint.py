@@ -31,7 +31,7 @@ RULESET = SPECTRAL_DIR / "ruleset.yaml"
 def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     # The public URL a deployment has (production refuses anything but https).
     settings = embedded_settings(
-        Path(tmp_path_factory.mktemp("lint")), public_base_url="https://api.domestyx.test"
+        Path(tmp_path_factory.mktemp("lint")), PUBLIC_BASE_URL="https://api.domestyx.test"
     )
     with TestClient(create_app(build_services(settings), embedded_worker=False)) as client:
         body: dict[str, Any] = client.get("/schema/openapi.json").json()

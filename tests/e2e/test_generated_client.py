@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from tests.support.app import DUMMY_TOKEN, PASSWORD, build_services, embedded_settings
+from tests.support.app import DUMMY_TOKEN, PASSWORD, build_services, embedded_settings, rate_limits
 from tests.support.files import png
 from tests.support.live_server import live_server
 from tests.support.services import wait_until
@@ -74,7 +74,9 @@ class Generated:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Generated, httpx.Client]]:
     var_dir = Path(tmp_path_factory.mktemp("generated"))
     services = build_services(
-        embedded_settings(var_dir, rate_limits=(("refresh.ip", f"{REFRESH_LIMIT}/1h"),))
+        embedded_settings(
+            var_dir, RATE_LIMITS=rate_limits((("refresh.ip", f"{REFRESH_LIMIT}/1h"),))
+        )
     )
     with live_server(services) as server:
         document = server.http.get("/schema/openapi.json").json()

@@ -83,7 +83,7 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
             description="Accounts, one-time codes, sessions and identity documents.",
             servers=[
                 Server(
-                    url=settings.public_base_url,
+                    url=settings.http.base_url,
                     description="production" if settings.is_production else "local development",
                 )
             ],
