@@ -88,6 +88,12 @@ def test_me_needs_a_bearer_token(doc: dict[str, Any]) -> None:
     assert doc["paths"]["/api/v1/auth/login"]["post"]["security"] == []
 
 
+@pytest.mark.parametrize("path", ["/api/v1/auth/otp/send", "/api/v1/auth/otp/verify"])
+def test_code_routes_take_an_optional_bearer_token(doc: dict[str, Any], path: str) -> None:
+    """Signed in, a phone proof binds to the caller's account; anonymous calls are fine too."""
+    assert doc["paths"][path]["post"]["security"] == [{}, {"bearer": []}]
+
+
 def test_every_error_answer_is_a_problem_with_the_request_id(doc: dict[str, Any]) -> None:
     problem = doc["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail", "instance", "request_id"} <= set(

@@ -35,6 +35,7 @@ class Operation:
 
     secured: bool
     statuses: frozenset[int]
+    optional_bearer: bool
     body: type[msgspec.Struct] | None
 
 
@@ -51,6 +52,7 @@ def operations(app: Litestar) -> dict[tuple[str, str], Operation]:
             body = getattr(data, "annotation", None)
             found[(route.path_format or "/", method.lower())] = Operation(
                 secured=any(_is_principal(p.dependency) for p in dependencies),
+                optional_bearer=bool(handler.opt.get("optional_bearer")),
                 statuses=frozenset(problems.status_of_class(error) for error in errors),
                 body=body if isinstance(body, type) and issubclass(body, msgspec.Struct) else None,
             )
@@ -120,7 +122,8 @@ def _complete_operation(path: str, operation: dict[str, Any], op: Operation) -> 
     for code, response in responses.items():
         if code.startswith("2"):
             response.setdefault("headers", {}).setdefault("X-Request-ID", dict(REQUEST_ID))
-    operation["security"] = BEARER if op.secured else []
+    # `optional_bearer=True` on a route: a token changes what the call does, not whether it may.
+    operation["security"] = BEARER if op.secured else [{}, *BEARER] if op.optional_bearer else []
 
 
 def _request_bodies(schemas: dict[str, Any], bodies: list[type[msgspec.Struct] | None]) -> None:

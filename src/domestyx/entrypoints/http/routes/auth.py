@@ -73,6 +73,7 @@ class AuthController(Controller):
         status_code=HTTP_202_ACCEPTED,
         sync_to_thread=True,
         errors=[e.CaptchaFailed, e.RateLimited, e.InvalidInput, e.SmsBudgetExhausted],
+        optional_bearer=True,
     )
     def send_code(self, request: Req, data: JSONBody[OtpSendIn]) -> AcceptedOut:
         """Send a one-time code (enumeration-safe)."""
@@ -93,6 +94,7 @@ class AuthController(Controller):
         status_code=HTTP_200_OK,
         sync_to_thread=True,
         errors=[e.InvalidCode, e.CodeAttemptsExhausted, e.InvalidInput],
+        optional_bearer=True,
     )
     def verify_code(self, request: Req, data: JSONBody[OtpVerifyIn]) -> VerifyOut:
         """Prove a contact (or sign in with the login purpose)."""
