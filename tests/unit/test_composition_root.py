@@ -15,6 +15,7 @@ from domestyx.entrypoints.root import OverrideError
 from domestyx.entrypoints.services import Services
 from domestyx.entrypoints.settings import SettingsError
 from domestyx.entrypoints.worker.jobs import ServiceRef
+from domestyx.ports.clock import Clock
 from domestyx.ports.repositories import UnitOfWorkFactory
 from domestyx.ports.storage import DocumentStorage
 from tests.support.worlds import Fakes, fake_services, unit_settings
@@ -152,6 +153,10 @@ class TestBuildContainer:
     def test_an_override_that_is_not_the_port_is_refused(self) -> None:
         with pytest.raises(OverrideError, match="UnitOfWorkFactory: str is not one"):
             fake_services(Fakes(), {UnitOfWorkFactory: "not a database"})
+
+    def test_none_for_a_port_is_refused(self) -> None:
+        with pytest.raises(OverrideError, match="Clock: None cannot serve a port"):
+            fake_services(Fakes(), {Clock: None})
 
     def test_services_and_the_worker_hold_no_any(self) -> None:
         for field in attrs.fields(Services):

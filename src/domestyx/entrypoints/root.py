@@ -47,6 +47,8 @@ class Root:
         for key, value in self._overrides.items():
             if key not in self._keys:
                 raise OverrideError(f"override for {_name(key)}: the root provides no such thing")
+            if value is None and getattr(key, "_is_protocol", False):
+                raise OverrideError(f"override for {_name(key)}: None cannot serve a port")
             if value is not None and _checkable(key) and not isinstance(value, key):
                 raise OverrideError(f"override for {_name(key)}: {type(value).__name__} is not one")
 
