@@ -42,7 +42,10 @@ _PACKAGES = (
 
 # For uploads: the innermost frame of the upload path's stages.
 _UPLOAD = (
-    ("domestyx/domain/sniffing", "sniffing and SHA-256 (domestyx)"),
+    ("domestyx/domain/model/sniffing", "size cap and SHA-256 (domestyx)"),
+    ("PIL/", "image decoding and re-encoding (Pillow)"),
+    ("pypdf/", "PDF parsing (pypdf)"),
+    ("domestyx/adapters/uploads", "container walks (domestyx)"),
     ("upload_file.py", "spool-file writes (Litestar UploadFile.write)"),
     ("litestar/_multipart", "multipart parsing (Litestar)"),
     ("multipart.py", "multipart parsing (Litestar)"),

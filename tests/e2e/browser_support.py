@@ -182,8 +182,8 @@ class SentryReceiver:
             return find()
 
 
-def create_reviewer(var_dir: Path, email: str, phone: str, password: str) -> None:
-    """The operator's way: `domestyx create-admin --role reviewer`, password from the env."""
+def create_reviewer(var_dir: Path, email: str, phone: str, password: str) -> str:
+    """The operator's way: `domestyx create-admin --role reviewer`; returns what it printed."""
     env = {
         **os.environ,
         "DOMESTYX_VAR_DIR": str(var_dir),
@@ -192,13 +192,15 @@ def create_reviewer(var_dir: Path, email: str, phone: str, password: str) -> Non
         "ARGON2_MEMORY_KIB": "8192",
     }
     command = [str(Path(sys.executable).parent / "domestyx"), "create-admin"]
-    subprocess.run(
+    done = subprocess.run(
         [*command, "--email", email, "--phone", phone, "--role", "reviewer"],
         env=env,
         check=True,
         capture_output=True,
+        text=True,
         timeout=60,
     )
+    return done.stdout
 
 
 def outbox_code(base: str, to: str, *, after: str = "", timeout: float = 15.0) -> str:

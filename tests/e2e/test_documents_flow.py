@@ -9,10 +9,8 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from domestyx.domain.model.accounts import Role
 from tests.e2e.test_verification_flow import (
     EMAIL,
-    PASSWORD,
     PHONE,
     login,
     register,
@@ -21,6 +19,7 @@ from tests.e2e.test_verification_flow import (
 )
 from tests.support import files
 from tests.support.stack import Stack, WorkerProcess, email_code, sms_code
+from tests.support.totp import staff_tokens
 
 pytestmark = pytest.mark.e2e
 CAP = 10 * 1024 * 1024
@@ -56,13 +55,13 @@ def test_upload_review_presigned_download_and_purge(
     )
     assert api.post("/api/v1/verification/submit", headers=auth).status_code == 202
 
-    api.services.accounts.create_staff("rev@example.com", "+447700900999", PASSWORD, Role.REVIEWER)
-    body = {
-        "email": "rev@example.com",
-        "password": PASSWORD,
-        "turnstile_token": stack.turnstile.issue("login"),
-    }
-    reviewer_tokens = api.post("/api/v1/auth/login", json=body).json()
+    reviewer_tokens, _ = staff_tokens(
+        api,
+        api.services,
+        "rev@example.com",
+        "+447700900999",
+        turnstile=lambda: stack.turnstile.issue("login"),
+    )
     reviewer = {"Authorization": f"Bearer {reviewer_tokens['access_token']}"}
     queue = api.get("/api/v1/admin/verifications", headers=reviewer).json()
     decided = api.post(

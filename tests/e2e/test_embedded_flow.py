@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 
-from domestyx.domain.model.accounts import Role
 from tests.support.app import (
     DUMMY_TOKEN,
     PASSWORD,
@@ -20,6 +20,7 @@ from tests.support.app import (
 )
 from tests.support.files import png
 from tests.support.services import wait_until
+from tests.support.totp import staff_tokens
 
 
 @pytest.fixture
@@ -53,9 +54,7 @@ def test_register_verify_login_upload_review_download_purge(services: Any) -> No
         submitted = client.post("/api/v1/verification/submit", headers=bearer(tokens))
         assert submitted.status_code == 202, submitted.text
 
-        services.accounts.create_staff("rev@example.com", "+447700900999", PASSWORD, Role.REVIEWER)
-        login = {"email": "rev@example.com", "password": PASSWORD, "turnstile_token": DUMMY_TOKEN}
-        reviewer = client.post("/api/v1/auth/login", json=login).json()
+        reviewer, _ = staff_tokens(client, services, "rev@example.com", "+447700900999")
         queue = client.get("/api/v1/admin/verifications", headers=bearer(reviewer)).json()
         decision = client.post(
             f"/api/v1/admin/verifications/{queue[0]['id']}/decision",
@@ -73,7 +72,9 @@ def test_register_verify_login_upload_review_download_purge(services: Any) -> No
         url = urlparse(link["url"])
         fetched = client.get(f"{url.path}?{url.query}")
         assert fetched.status_code == 200
-        assert fetched.content == png()
+        # The stored object is the re-encoding of the upload (issue 14), not its bytes.
+        assert hashlib.sha256(fetched.content).hexdigest() == upload.json()["sha256"]
+        assert fetched.content.startswith(b"\x89PNG\r\n\x1a\n")
         assert fetched.headers["content-disposition"].startswith("attachment;")
 
         deleted = client.delete("/api/v1/me", headers=bearer(tokens))

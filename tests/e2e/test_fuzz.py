@@ -60,6 +60,8 @@ OPERATIONS = (
     "POST /api/v1/me/phone/verify",
     "GET /api/v1/me/sessions",
     "DELETE /api/v1/me/sessions/{session_id}",
+    "POST /api/v1/me/mfa/totp",
+    "POST /api/v1/me/mfa/totp/confirm",
     "GET /api/v1/documents",
     "POST /api/v1/documents",
     "GET /api/v1/documents/{document_id}",

@@ -15,6 +15,7 @@ from tests.support.app import (
     wait_for_outbox,
 )
 from tests.support.files import png
+from tests.support.totp import staff_tokens
 
 
 @dataclass
@@ -79,9 +80,9 @@ def unverified_worker(client: Any, services: Services, email: str, phone: str) -
 def staff(
     client: Any, services: Services, email: str, phone: str, role: Role = Role.REVIEWER
 ) -> Caller:
-    """A reviewer (or admin) made by the operator, signed in."""
-    services.accounts.create_staff(email, phone, PASSWORD, role)
-    return _caller(client, email, phone, sign_in(client, email))
+    """A reviewer (or admin) made by the operator, signed in with a TOTP code."""
+    tokens, _ = staff_tokens(client, services, email, phone, role)
+    return _caller(client, email, phone, tokens)
 
 
 def upload(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 
@@ -76,19 +77,25 @@ def pdf(
     encrypt_name: bytes = b"/Encrypt",
     filler: int = 0,
     image: bytes = b"",
+    catalog: bytes = b"",
+    page: bytes = b"",
+    extra: tuple[bytes, ...] = (),
 ) -> bytes:
     """A valid one-page PDF with a correct xref table and trailer.
 
     `encrypted` adds a standard-security-handler dictionary referenced from the trailer;
     `filler` adds that many bytes of comments to the page's content stream;
-    `image` embeds JPEG bytes as a DCTDecode image XObject, as scanners do.
+    `image` embeds JPEG bytes as a DCTDecode image XObject, as scanners do;
+    `catalog` and `page` are spliced into those dictionaries, and `extra` objects are
+    numbered from 5 on (before the encryption and image objects).
     """
     drawing = b"0 0 m 100 100 l S\n" + b"% " * (filler // 2) + b"\n"
     objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R %s >>" % catalog,
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R %s >>" % page,
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(drawing), drawing),
+        *extra,
     ]
     if encrypted:
         objects.append(_ENCRYPT_DICT)
@@ -108,7 +115,8 @@ def pdf(
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     trailer = b"/Size %d /Root 1 0 R" % (len(objects) + 1)
     if encrypted:
-        trailer += b" %s 5 0 R /ID [<%s> <%s>]" % (encrypt_name, b"ab" * 16, b"ab" * 16)
+        number = 5 + len(extra)
+        trailer += b" %s %d 0 R /ID [<%s> <%s>]" % (encrypt_name, number, b"ab" * 16, b"ab" * 16)
     out += b"trailer\n<< %s >>\nstartxref\n%d\n%%%%EOF\n" % (trailer, xref)
     return bytes(out)
 
@@ -122,3 +130,69 @@ HTML = b"<!DOCTYPE html>\n<html><body><script>alert(1)</script></body></html>\n"
 TEXT = b"name,passport\nJane Doe,X1234567\n"
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,"
 ZIP = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 20 + b"PK\x05\x06" + b"\x00" * 18
+
+
+# The hostile PDFs of issue 14: each one runs, launches or unpacks something when opened.
+JS_ACTION = b"<< /Type /Action /S /JavaScript /JS (app.alert(document.cookie)) >>"
+JAVASCRIPT_PDF = pdf(catalog=b"/OpenAction 5 0 R", extra=(JS_ACTION,))
+# The same script in a name tree, its key spelled with a hex escape (`/J#53` is `/JS`).
+ESCAPED_JS_PDF = pdf(
+    catalog=b"/Names << /JavaScript << /Names [(x) 5 0 R] >> >>",
+    extra=(b"<< /S /JavaScript /J#53 (app.alert(1)) >>",),
+)
+LAUNCH_PDF = pdf(
+    page=b"/Annots [5 0 R]",
+    extra=(
+        b"<< /Type /Annot /Subtype /Link /Rect [0 0 200 200]"
+        b" /A << /S /Launch /F (C:\\\\Windows\\\\System32\\\\calc.exe) >> >>",
+    ),
+)
+EMBEDDED_FILE_PDF = pdf(
+    catalog=b"/Names << /EmbeddedFiles << /Names [(invoice.exe) 5 0 R] >> >>",
+    extra=(
+        b"<< /Type /Filespec /F (invoice.exe) /EF << /F 6 0 R >> >>",
+        b"<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream",
+    ),
+)
+XFA_PDF = pdf(
+    catalog=b"/AcroForm << /Fields [] /XFA 5 0 R >>",
+    extra=(b"<< /Length 8 >>\nstream\n<xdp:xdp\nendstream",),
+)
+PAGE_ACTION_PDF = pdf(page=b"/AA << /O 5 0 R >>", extra=(JS_ACTION,))
+ENCRYPTED_PDF = pdf(encrypted=True)
+
+
+def png_bomb(side: int = 30_000) -> bytes:
+    """A 1-bit greyscale PNG of side x side pixels: ~100 KiB of zlib, gigabytes once decoded."""
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    row = b"\x00" * (1 + (side + 7) // 8)
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    return (
+        PNG_SIGNATURE
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+GPS_IFD = 0x8825
+PLANTED = b"planted-secret-comment"
+
+
+def photo_with_gps(fmt: str = "JPEG") -> bytes:
+    """A camera-like photo: EXIF with a GPS position and a maker, plus a comment/text chunk."""
+    from PIL import Image, PngImagePlugin
+
+    image = Image.new("RGB", (48, 32), (180, 40, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "PlantedCamera"  # Make
+    exif[GPS_IFD] = {1: "N", 2: (51.0, 30.0, 26.0), 3: "W", 4: (0.0, 7.0, 39.0)}
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        image.save(out, format="JPEG", exif=exif, comment=PLANTED)
+    else:
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Comment", PLANTED.decode())
+        image.save(out, format="PNG", exif=exif, pnginfo=text)
+    return out.getvalue()

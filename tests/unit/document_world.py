@@ -12,12 +12,14 @@ import attrs
 from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.monitoring import RecordingErrorReporter
 from domestyx.adapters.memory.randomness import SeededSecretGenerator, SequentialIdGenerator
+from domestyx.adapters.memory.sanitizer import PassThroughSanitizer
 from domestyx.adapters.memory.storage import InMemoryDocumentStorage
 from domestyx.adapters.memory.unit_of_work import InMemoryDatabase, InMemoryUnitOfWork
 from domestyx.domain.model.accounts import Account, Role
 from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContext
 from domestyx.domain.model.documents import Document, DocumentKind
 from domestyx.domain.model.errors import DependencyUnavailable
+from domestyx.domain.model.mfa import AAL_MFA, AAL_PASSWORD
 from domestyx.domain.model.sessions import Principal
 from domestyx.domain.services.documents import DocumentService
 from domestyx.domain.services.retention import RetentionService
@@ -25,6 +27,7 @@ from domestyx.domain.services.review import ReviewService
 from domestyx.domain.services.review_policy import RequiredKinds
 from domestyx.entrypoints.services import Services
 from domestyx.ports.storage import DocumentStorage
+from domestyx.ports.uploads import UploadSanitizer
 from tests.support import files
 from tests.support.worlds import Fakes, fake_services, unit_settings
 
@@ -67,6 +70,7 @@ class World:
     ids: SequentialIdGenerator = attrs.Factory(SequentialIdGenerator)
     secrets: SeededSecretGenerator = attrs.Factory(SeededSecretGenerator)
     reporter: RecordingErrorReporter = attrs.Factory(RecordingErrorReporter)
+    sanitizer: PassThroughSanitizer = attrs.Factory(PassThroughSanitizer)
     _numbers: itertools.count[int] = attrs.Factory(lambda: itertools.count(100))
     services: Services = attrs.field(init=False)
 
@@ -76,7 +80,11 @@ class World:
     def rebuild(self, overrides: dict[Any, object] | None = None, **env: str) -> Services:
         """The root over these same fakes, with further overrides or environment variables."""
         fakes = Fakes(self.clock, self.db, self.ids, self.secrets, self.reporter)
-        chosen = {DocumentStorage: self.storage, **(overrides or {})}
+        chosen = {
+            DocumentStorage: self.storage,
+            UploadSanitizer: self.sanitizer,
+            **(overrides or {}),
+        }
         return fake_services(fakes, chosen, unit_settings(**env))
 
     def documents(self, *, max_size: int | None = None) -> DocumentService:
@@ -96,7 +104,12 @@ class World:
         return self.services.retention
 
     def account(
-        self, role: Role = Role.WORKER, *, email: bool = True, phone: bool = True
+        self,
+        role: Role = Role.WORKER,
+        *,
+        email: bool = True,
+        phone: bool = True,
+        mfa: bool = True,
     ) -> Principal:
         """A new account, with its contacts proven unless told otherwise."""
         number = next(self._numbers)
@@ -115,7 +128,9 @@ class World:
         with self.db() as uow:
             uow.accounts.add(account)
             uow.commit()
-        return Principal(account_id=account.id, role=role, session_id=f"session-{number}")
+        # Staff act from sessions that passed TOTP unless a test says otherwise (issue 14).
+        aal = AAL_MFA if role.is_staff and mfa else AAL_PASSWORD
+        return Principal(account_id=account.id, role=role, session_id=f"session-{number}", aal=aal)
 
     def upload(
         self,

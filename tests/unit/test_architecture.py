@@ -37,9 +37,10 @@ ADAPTER_SDKS = {
     "memory": set(),
     "dev": set(),
     "logging": set(),
-    "system": {"argon2", "jwt", "cryptography"},
+    "system": {"argon2", "jwt", "pyotp", "cryptography"},
     "contacts": {"phonenumbers", "email_validator"},
     "zxcvbn": {"zxcvbn"},
+    "uploads": {"PIL", "pypdf"},
 }
 
 

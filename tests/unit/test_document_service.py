@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import timedelta
 from urllib.parse import unquote
@@ -11,15 +12,19 @@ import pytest
 
 from domestyx.domain.model.accounts import AccountStatus, Role
 from domestyx.domain.model.audit import AuditEventType
-from domestyx.domain.model.documents import DocumentKind, DocumentStatus
+from domestyx.domain.model.documents import Document, DocumentKind, DocumentStatus
 from domestyx.domain.model.errors import (
+    ActiveContent,
     Conflict,
     DependencyUnavailable,
     NotFound,
     NotVerified,
     PayloadTooLarge,
+    UnprocessableDocument,
     UnsupportedMediaType,
 )
+from domestyx.domain.model.sessions import Principal
+from domestyx.domain.model.verification import Decision, ReasonCode, Verification
 from tests.support import files
 from tests.unit.document_world import CTX, World
 
@@ -185,25 +190,109 @@ def test_link_lifetimes_outside_five_minutes_are_refused_at_construction(
         attrs.evolve(world.documents(), url_ttl=ttl)
 
 
-def test_staff_download_any_document_audited_with_the_actor(world: World) -> None:
-    owner, reviewer = world.account(), world.account(Role.REVIEWER)
-    document = world.upload(owner)
+def submitted(world: World) -> tuple[Principal, Document, Verification]:
+    """A worker whose passport and police clearance wait for review."""
+    owner = world.account()
+    passport = world.upload(owner, DocumentKind.PASSPORT)
+    world.upload(owner, DocumentKind.POLICE_CLEARANCE, files.pdf())
+    return owner, passport, world.reviews().submit(owner, CTX)
+
+
+def test_staff_download_a_submitted_document_audited_with_who_what_and_why(
+    world: World,
+) -> None:
+    reviewer = world.account(Role.REVIEWER)
+    owner, document, verification = submitted(world)
     url = world.documents().admin_download_url(reviewer, document.id, CTX)
     assert url.expires_at <= world.clock.now() + timedelta(minutes=5)
     (event,) = world.events(AuditEventType.DOCUMENT_URL_ISSUED)
-    assert (event.account_id, event.actor_id, event.details["route"]) == (
+    assert (event.account_id, event.actor_id, event.subject_id) == (
         owner.account_id,
         reviewer.account_id,
-        "admin",
+        document.id,
     )
+    assert event.details == {
+        "kind": "passport",
+        "route": "admin",
+        "basis": "review",
+        "verification_id": verification.id,
+    }
 
 
-def test_staff_view_metadata_audited(world: World) -> None:
-    owner, admin = world.account(), world.account(Role.ADMIN)
-    document = world.upload(owner)
-    assert world.documents().admin_get(admin, document.id, CTX) == document
+def test_staff_view_metadata_while_in_review_audited(world: World) -> None:
+    admin = world.account(Role.ADMIN)
+    _, document, verification = submitted(world)
+    world.reviews().claim(admin, verification.id, CTX)
+    assert world.documents().admin_get(admin, document.id, CTX) == world.stored(document.id)
     (event,) = world.events(AuditEventType.DOCUMENT_VIEWED)
     assert (event.subject_id, event.actor_id) == (document.id, admin.account_id)
+    assert (event.details["basis"], event.details["verification_id"]) == ("review", verification.id)
+
+
+def _staff_refused(world: World, staff: Principal, document_id: str) -> None:
+    with pytest.raises(NotFound):
+        world.documents().admin_get(staff, document_id, CTX)
+    with pytest.raises(NotFound):
+        world.documents().admin_download_url(staff, document_id, CTX)
+
+
+@pytest.mark.parametrize("role", [Role.REVIEWER, Role.ADMIN])
+def test_staff_never_see_a_document_that_was_never_submitted(world: World, role: Role) -> None:
+    owner = world.account()
+    document = world.upload(owner)
+    _staff_refused(world, world.account(role), document.id)
+    assert world.events(AuditEventType.DOCUMENT_VIEWED) == []
+
+
+@pytest.mark.parametrize(
+    "decision", [Decision.APPROVE, Decision.REJECT, Decision.REQUEST_RESUBMISSION]
+)
+def test_staff_lose_sight_of_a_document_once_its_review_is_decided(
+    world: World, decision: Decision
+) -> None:
+    reviewer = world.account(Role.REVIEWER)
+    _, document, verification = submitted(world)
+    world.documents().admin_get(reviewer, document.id, CTX)
+    reason = None if decision is Decision.APPROVE else ReasonCode.DOCUMENT_UNREADABLE
+    world.reviews().decide(reviewer, verification.id, decision, reason, None, CTX)
+    _staff_refused(world, reviewer, document.id)
+
+
+def test_a_document_deleted_by_its_owner_is_gone_for_staff(world: World) -> None:
+    reviewer = world.account(Role.REVIEWER)
+    owner = world.account()
+    document = world.upload(owner, DocumentKind.OTHER)
+    world.documents().delete(owner, document.id, CTX)
+    _staff_refused(world, reviewer, document.id)
+
+
+def test_an_older_version_outside_the_submission_is_not_shown(world: World) -> None:
+    reviewer = world.account(Role.REVIEWER)
+    owner = world.account()
+    old = world.upload(owner, DocumentKind.PASSPORT)
+    world.upload(owner, DocumentKind.PASSPORT)  # the submission covers this newer version
+    world.upload(owner, DocumentKind.POLICE_CLEARANCE, files.pdf())
+    world.reviews().submit(owner, CTX)
+    _staff_refused(world, reviewer, old.id)
+
+
+def test_admins_but_not_reviewers_see_a_held_document_after_the_decision(world: World) -> None:
+    admin, reviewer = world.account(Role.ADMIN), world.account(Role.REVIEWER)
+    _, document, verification = submitted(world)
+    world.reviews().decide(admin, verification.id, Decision.APPROVE, None, None, CTX)
+    with world.db() as uow:
+        row = uow.documents.get(document.id)
+        assert row is not None
+        row.legal_hold = True
+        uow.documents.save(row)
+        uow.commit()
+    _staff_refused(world, reviewer, document.id)
+    world.documents().admin_download_url(admin, document.id, CTX)
+    (event,) = world.events(AuditEventType.DOCUMENT_URL_ISSUED)
+    assert (event.details["basis"], event.details["verification_id"]) == (
+        "legal_hold",
+        verification.id,
+    )
 
 
 @pytest.mark.parametrize("role", [Role.WORKER, Role.EMPLOYER])
@@ -259,3 +348,80 @@ def test_a_version_under_review_cannot_be_replaced_until_decided(world: World) -
         world.upload(owner, DocumentKind.ID_CARD, files.jpeg())
     assert len(world.storage.objects) == 1
     assert world.upload(owner, DocumentKind.PROOF_OF_ADDRESS).version == 1
+
+
+def test_what_is_stored_is_the_sanitizers_output_never_the_original(world: World) -> None:
+    world.sanitizer.marker = b"clean:"
+    owner = world.account()
+    document = world.upload(owner, DocumentKind.ID_CARD, files.jpeg())
+    assert document.storage_key is not None
+    stored = world.storage.objects[document.storage_key].data
+    assert stored == b"clean:" + files.jpeg()
+    assert (document.size, document.sha256) == (len(stored), hashlib.sha256(stored).hexdigest())
+    assert world.sanitizer.seen == ["image/jpeg"]
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "refusal", "reason", "detected"),
+    [
+        (files.SVG, "image/svg+xml", UnsupportedMediaType, "unsupported-type", "application/xml"),
+        (files.HTML, "text/html\x00<b>", UnsupportedMediaType, "unsupported-type", "text/html"),
+        (b"", "", UnprocessableDocument, "empty", "unknown"),
+    ],
+)
+def test_a_refused_upload_is_audited_without_its_content(  # noqa: PLR0917 - one per column
+    world: World,
+    data: bytes,
+    declared: str,
+    refusal: type[Exception],
+    reason: str,
+    detected: str,
+) -> None:
+    owner = world.account()
+    with pytest.raises(refusal):
+        world.documents().upload(
+            owner, DocumentKind.OTHER, io.BytesIO(data), CTX, declared_type=declared
+        )
+    (event,) = world.events(AuditEventType.DOCUMENT_REJECTED)
+    assert (event.outcome, event.account_id, event.actor_id) == (
+        "refused",
+        owner.account_id,
+        owner.account_id,
+    )
+    assert event.details == {
+        "kind": "other",
+        "reason": reason,
+        "size": str(len(data)),
+        "declared_type": "".join(c for c in declared if c.isprintable()) or "none",
+        "detected_type": detected,
+    }
+    assert world.storage.objects == {}
+
+
+def test_a_parser_refusal_is_audited_with_its_reason(world: World) -> None:
+    world.sanitizer.refusal = ActiveContent("scripts", reason="active-content")
+    owner = world.account()
+    with pytest.raises(ActiveContent):
+        world.documents().upload(
+            owner,
+            DocumentKind.PASSPORT,
+            io.BytesIO(files.pdf()),
+            CTX,
+            declared_type="application/pdf",
+        )
+    (event,) = world.events(AuditEventType.DOCUMENT_REJECTED)
+    assert event.details["reason"] == "active-content"
+    assert event.details["detected_type"] == "application/pdf"
+    assert event.details["size"] == str(len(files.pdf()))
+    assert world.storage.objects == {}
+    assert world.events(AuditEventType.DOCUMENT_UPLOADED) == []
+
+
+def test_an_upload_over_the_cap_is_audited_without_reading_on(world: World) -> None:
+    owner = world.account()
+    service = world.documents(max_size=1000)
+    with pytest.raises(PayloadTooLarge):
+        service.upload(owner, DocumentKind.OTHER, io.BytesIO(files.pdf(filler=5000)), CTX)
+    (event,) = world.events(AuditEventType.DOCUMENT_REJECTED)
+    assert (event.details["reason"], event.details["size"]) == ("too-large", ">1000")
+    assert world.sanitizer.seen == []

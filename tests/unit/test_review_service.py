@@ -11,9 +11,11 @@ from domestyx.domain.model.errors import (
     Forbidden,
     IllegalTransition,
     InvalidInput,
+    MfaRequired,
     NotFound,
     NotVerified,
 )
+from domestyx.domain.model.mfa import AAL_MFA
 from domestyx.domain.model.sessions import Principal
 from domestyx.domain.model.verification import Decision, ReasonCode, Verification
 from domestyx.domain.services.review_policy import RequiredKinds
@@ -163,7 +165,7 @@ def test_a_reviewer_never_decides_on_their_own_account(world: World) -> None:
         account.role = Role.REVIEWER
         uow.accounts.save(account)
         uow.commit()
-    promoted = Principal(worker.account_id, Role.REVIEWER, worker.session_id)
+    promoted = Principal(worker.account_id, Role.REVIEWER, worker.session_id, aal=AAL_MFA)
     with pytest.raises(Forbidden, match="own account"):
         world.reviews().decide(promoted, verification.id, Decision.APPROVE, None, None, CTX)
     with pytest.raises(Forbidden, match="own account"):
@@ -259,3 +261,14 @@ def test_a_note_longer_than_the_limit_is_refused(world: World) -> None:
 
 def test_status_is_none_before_any_submission(world: World) -> None:
     assert world.reviews().status(world.account()) is None
+
+
+def test_staff_without_a_second_factor_cannot_review(world: World) -> None:
+    _, verification = submitted(world)
+    password_only = world.account(Role.REVIEWER, mfa=False)
+    with pytest.raises(MfaRequired):
+        world.reviews().queue(password_only)
+    with pytest.raises(MfaRequired):
+        world.reviews().claim(password_only, verification.id, CTX)
+    with pytest.raises(MfaRequired):
+        world.reviews().decide(password_only, verification.id, Decision.APPROVE, None, None, CTX)

@@ -141,7 +141,8 @@ def test_access_tokens_expire_after_fifteen_minutes(
 
     claims = jwt.decode(pair.access_token, options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 900
-    assert set(claims) == {"iss", "aud", "sub", "role", "sid", "jti", "iat", "exp"}
+    assert set(claims) == {"iss", "aud", "sub", "role", "sid", "jti", "iat", "exp", "aal", "amr"}
+    assert (claims["aal"], claims["amr"]) == (1, ["pwd"])  # a password-only session
 
 
 def test_logout_revokes_this_family_only_and_all_revokes_every_family(

@@ -27,6 +27,13 @@ export interface Me {
   phone_verified: boolean;
   identity_status: string;
   identity_verified?: boolean;
+  totp_enabled?: boolean;
+}
+
+export interface TotpEnrolment {
+  secret: string;
+  otpauth_uri: string;
+  recovery_codes: string[];
 }
 
 export interface DocumentInfo {
@@ -82,10 +89,11 @@ export class Api {
     return send("/api/v1/auth/otp/verify", { json: { channel, destination, purpose, code } });
   }
 
-  async login(identifier: string, password: string, turnstileToken: string): Promise<void> {
+  async login(identifier: string, password: string, turnstileToken: string, totpCode = ""): Promise<void> {
     const who = identifier.startsWith("+") ? { phone: identifier } : { email: identifier };
+    const code = totpCode.trim() ? { totp_code: totpCode.trim() } : {};
     const pair = await send<TokenPair>("/api/v1/auth/login", {
-      json: { ...who, password, turnstile_token: turnstileToken },
+      json: { ...who, password, turnstile_token: turnstileToken, ...code },
     });
     this.session.store(pair);
   }
@@ -115,6 +123,14 @@ export class Api {
 
   me(): Promise<Me> {
     return this.authed("/api/v1/me");
+  }
+
+  enrolTotp(): Promise<TotpEnrolment> {
+    return this.authed("/api/v1/me/mfa/totp", { method: "POST" });
+  }
+
+  confirmTotp(code: string): Promise<void> {
+    return this.authed("/api/v1/me/mfa/totp/confirm", { json: { code } });
   }
 
   documents(): Promise<DocumentInfo[]> {

@@ -50,6 +50,8 @@ const FRIENDLY: Record<string, string> = {
   "captcha-failed":
     "The anti-bot check did not pass or has expired. Wait for the check to finish, then try again.",
   unauthenticated: "Your session has ended. Please sign in again.",
+  "totp-required": "This account has an authenticator: enter the 6-digit code from your app (or a recovery code).",
+  "mfa-required": "Reviewing needs a sign-in with your authenticator. Set one up, then sign in again with a code.",
   "internal-error": "Something went wrong on our side. It has been reported; please try again.",
 };
 

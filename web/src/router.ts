@@ -4,6 +4,7 @@ import type { Context, Page, PageView } from "./context";
 import { button, h, heading, replaceChildren } from "./dom";
 import { errorBox, showError } from "./forms";
 import { changeEmailPage, changePhonePage } from "./pages/changeContact";
+import { authenticatorPage } from "./pages/authenticator";
 import { documentsPage } from "./pages/documents";
 import { forgotPasswordPage } from "./pages/forgotPassword";
 import { homeRoute, loginPage } from "./pages/login";
@@ -13,7 +14,7 @@ import { verifyEmailPage } from "./pages/verifyEmail";
 import { verifyPhonePage } from "./pages/verifyPhone";
 import { identify } from "./sentry";
 
-type Access = "public" | "member" | "staff";
+type Access = "public" | "member" | "staff" | "account";
 
 const ROUTES: Record<string, { page: Page; access: Access; nav?: string }> = {
   "/register": { page: registerPage, access: "public", nav: "Create account" },
@@ -25,6 +26,7 @@ const ROUTES: Record<string, { page: Page; access: Access; nav?: string }> = {
   "/change-email": { page: changeEmailPage, access: "member", nav: "Change email" },
   "/change-phone": { page: changePhonePage, access: "member", nav: "Change phone" },
   "/review": { page: reviewPage, access: "staff", nav: "Review queue" },
+  "/authenticator": { page: authenticatorPage, access: "account", nav: "Authenticator" },
 };
 
 const isStaff = (role: string | undefined): boolean => role === "reviewer" || role === "admin";
@@ -107,6 +109,8 @@ export class Router {
       return "/login";
     }
     if (route.access === "staff" && !isStaff(role)) return "/documents";
+    // Staff routes answer 403 to a session without TOTP: set one up, or sign in with a code.
+    if (route.access === "staff" && session.aal < 2) return "/authenticator";
     if (route.access === "member" && isStaff(role)) return "/review";
     return path;
   }
@@ -124,7 +128,7 @@ export class Router {
     const role = this.ctx.me?.role;
     const visible = Object.entries(ROUTES).filter(([, r]) => {
       if (!signedIn) return r.access === "public";
-      return r.access === (isStaff(role) ? "staff" : "member");
+      return r.access === "account" || r.access === (isStaff(role) ? "staff" : "member");
     });
     const links = visible.map(([route, r]) =>
       h("li", {}, h("a", { href: `#${route}`, "aria-current": route === path ? "page" : null }, r.nav ?? route)),

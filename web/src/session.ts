@@ -26,6 +26,19 @@ export class Session {
     return this.access !== null;
   }
 
+  /** The assurance level the server signed into the access token: 2 after a TOTP code. */
+  get aal(): number {
+    const payload = this.access?.split(".")[1];
+    if (!payload) return 0;
+    try {
+      const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+      const aal = (JSON.parse(json) as { aal?: unknown }).aal;
+      return typeof aal === "number" ? aal : 1;
+    } catch {
+      return 1;
+    }
+  }
+
   onChange(listener: (signedIn: boolean) => void): void {
     this.listeners.push(listener);
   }

@@ -34,6 +34,7 @@ from domestyx.ports.captcha import CaptchaVerifier
 from domestyx.ports.clock import Clock
 from domestyx.ports.contacts import ContactCanonicalizer
 from domestyx.ports.messaging import DeliveryWebhook, EmailSender, SmsSender
+from domestyx.ports.mfa import SecretBox, TotpAlgorithm
 from domestyx.ports.monitoring import ErrorReporter, Heartbeat
 from domestyx.ports.otp_store import OtpStore
 from domestyx.ports.passwords import PasswordBlocklist
@@ -44,6 +45,7 @@ from domestyx.ports.repositories import DatabaseHealth, UnitOfWorkFactory
 from domestyx.ports.security import PasswordHasher, TokenSigner
 from domestyx.ports.storage import DocumentStorage
 from domestyx.ports.tasks import TaskQueue
+from domestyx.ports.uploads import UploadSanitizer
 
 # The key for the provider webhooks (a mapping has no class of its own to key on).
 WEBHOOKS = Mapping[str, DeliveryWebhook]
@@ -57,6 +59,9 @@ def register_adapters(root: Root, settings: Settings) -> None:
     root.provide(PasswordHasher, lambda: _passwords(settings))
     root.provide(PasswordBlocklist, ZxcvbnPasswordBlocklist)
     root.provide(ContactCanonicalizer, LibraryContactCanonicalizer)  # pure: tests use it too
+    root.provide(UploadSanitizer, _sanitizer)  # pure too (Pillow, pypdf): tests use it over HTTP
+    root.provide(TotpAlgorithm, _totp)
+    root.provide(SecretBox, lambda: _secret_box(settings))
     root.provide(TokenSigner, lambda: _signer(settings, root.get(Clock)))
     root.provide(Engine, lambda: _engine(settings))
     root.provide(UnitOfWorkFactory, lambda: SqlUnitOfWorkFactory(root.get(Engine)))
@@ -223,3 +228,22 @@ def _webhooks(settings: Settings) -> dict[str, DeliveryWebhook]:
 
         hooks["resend"] = ResendWebhook(settings.email.resend_webhook_secret)
     return hooks
+
+
+def _sanitizer() -> UploadSanitizer:
+    from domestyx.adapters.uploads.sanitizer import ParsingSanitizer
+
+    return ParsingSanitizer()
+
+
+def _totp() -> TotpAlgorithm:
+    from domestyx.adapters.system.totp import PyotpTotp
+
+    return PyotpTotp()
+
+
+def _secret_box(settings: Settings) -> SecretBox:
+    from domestyx.adapters.system.aead import AesGcmSecretBox
+
+    master = settings.keys.secret_key.encode()
+    return AesGcmSecretBox(derive_key(master, "domestyx/totp-secret/v1"))

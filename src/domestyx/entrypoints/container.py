@@ -19,6 +19,7 @@ from domestyx.domain.services.contact_change import ContactChangeService
 from domestyx.domain.services.delivery import DeliveryService
 from domestyx.domain.services.documents import DocumentService
 from domestyx.domain.services.guards import RequestGuard
+from domestyx.domain.services.mfa import MfaService
 from domestyx.domain.services.otp import OtpService
 from domestyx.domain.services.recovery import RecoveryService
 from domestyx.domain.services.retention import RetentionService
@@ -92,7 +93,7 @@ def _bundle(root: Root, settings: Settings) -> Services:
     return Services(
         settings=settings, clock=g(Clock), uow=g(UnitOfWorkFactory), guard=g(RequestGuard),
         sessions=g(SessionService), otp=g(OtpService), codes=g(CodeService),
-        accounts=g(AccountService), recovery=g(RecoveryService),
+        accounts=g(AccountService), mfa=g(MfaService), recovery=g(RecoveryService),
         contact_change=g(ContactChangeService), delivery=g(DeliveryService),
         documents=g(DocumentService), review=g(ReviewService), retention=g(RetentionService),
         storage=g(DocumentStorage),

@@ -14,6 +14,7 @@ from domestyx.domain.services.contact_change import ContactChangeService
 from domestyx.domain.services.delivery import DeliveryService
 from domestyx.domain.services.documents import DocumentService
 from domestyx.domain.services.guards import RequestGuard
+from domestyx.domain.services.mfa import MfaService
 from domestyx.domain.services.otp import OtpService
 from domestyx.domain.services.recovery import RecoveryService
 from domestyx.domain.services.retention import RetentionService
@@ -50,6 +51,7 @@ class Services:
     accounts: AccountService
     recovery: RecoveryService
     contact_change: ContactChangeService
+    mfa: MfaService
     delivery: DeliveryService
     documents: DocumentService
     review: ReviewService

@@ -19,6 +19,7 @@ from domestyx.domain.services.contact_change import ContactChangeService
 from domestyx.domain.services.delivery import DeliveryService
 from domestyx.domain.services.documents import DocumentService
 from domestyx.domain.services.guards import CaptchaPolicy, RequestGuard
+from domestyx.domain.services.mfa import MfaService
 from domestyx.domain.services.otp import OtpService
 from domestyx.domain.services.passwords import PasswordPolicy
 from domestyx.domain.services.proofs import CodeRedeemer
@@ -34,6 +35,7 @@ from domestyx.ports.captcha import CaptchaVerifier
 from domestyx.ports.clock import Clock
 from domestyx.ports.contacts import ContactCanonicalizer
 from domestyx.ports.messaging import EmailSender, SmsSender
+from domestyx.ports.mfa import SecretBox, TotpAlgorithm
 from domestyx.ports.monitoring import ErrorReporter
 from domestyx.ports.otp_store import OtpStore
 from domestyx.ports.passwords import PasswordBlocklist
@@ -44,6 +46,7 @@ from domestyx.ports.repositories import UnitOfWorkFactory
 from domestyx.ports.security import PasswordHasher, TokenSigner
 from domestyx.ports.storage import DocumentStorage
 from domestyx.ports.tasks import TaskQueue
+from domestyx.ports.uploads import UploadSanitizer
 
 
 def register_policies(root: Root, settings: Settings) -> None:
@@ -85,6 +88,7 @@ def register_services(root: Root, settings: Settings) -> None:
     root.provide(SessionService, lambda: _sessions(root))
     root.provide(OtpService, lambda: _otp(root))
     root.provide(CodeService, lambda: _codes(root))
+    root.provide(MfaService, lambda: _mfa(root))
     root.provide(AccountService, lambda: _accounts(root))
     root.provide(
         CodeRedeemer,
@@ -163,7 +167,7 @@ def _accounts(root: Root) -> AccountService:
         sessions=g(SessionService), guard=g(RequestGuard), queue=g(TaskQueue),
         hasher=g(KeyedHasher), ids=g(IdGenerator), clock=g(Clock), auditor=g(Auditor),
         contacts=g(ContactCanonicalizer), password_policy=g(PasswordPolicy),
-        dummy_hash=dummy_hash,
+        dummy_hash=dummy_hash, mfa=g(MfaService),
     )  # fmt: skip
 
 
@@ -199,4 +203,14 @@ def _documents(root: Root, settings: Settings) -> DocumentService:
         uow=g(UnitOfWorkFactory), storage=g(DocumentStorage), ids=g(IdGenerator),
         secrets=g(SecretGenerator), clock=g(Clock), auditor=g(Auditor),
         retention=g(RetentionPolicy), max_size=settings.policy.max_upload_bytes,
+        sanitizer=g(UploadSanitizer),
+    )  # fmt: skip
+
+
+def _mfa(root: Root) -> MfaService:
+    g = root.get
+    return MfaService(
+        uow=g(UnitOfWorkFactory), totp=g(TotpAlgorithm), box=g(SecretBox), hasher=g(KeyedHasher),
+        secrets=g(SecretGenerator), ids=g(IdGenerator), clock=g(Clock), auditor=g(Auditor),
+        failures=g(FailureCounter),
     )  # fmt: skip

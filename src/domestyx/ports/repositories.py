@@ -12,6 +12,7 @@ from domestyx.domain.model.audit import AuditEvent
 from domestyx.domain.model.contact_changes import ContactChange
 from domestyx.domain.model.delivery import Delivery
 from domestyx.domain.model.documents import Document, DocumentKind
+from domestyx.domain.model.mfa import RecoveryCode, TotpCredential
 from domestyx.domain.model.otp import Channel
 from domestyx.domain.model.sessions import Principal, RefreshToken, Session
 from domestyx.domain.model.verification import ReviewEntry, Verification
@@ -206,6 +207,26 @@ class DeliveryRepository(Protocol):
         ...
 
 
+class MfaRepository(Protocol):
+    """Authenticator secrets and recovery codes."""
+
+    def totp(self, account_id: str, *, for_update: bool = False) -> TotpCredential | None:
+        """The account's TOTP credential, optionally locked (replays are refused under it)."""
+        ...
+
+    def save_totp(self, credential: TotpCredential) -> None:
+        """Insert or replace the account's credential."""
+        ...
+
+    def replace_recovery_codes(self, account_id: str, codes: Sequence[RecoveryCode]) -> None:
+        """Drop the account's recovery codes and store these instead."""
+        ...
+
+    def use_recovery_code(self, account_id: str, code_hash: str, at: datetime) -> bool:
+        """Spend an unused code atomically; False when there is none (or it was spent)."""
+        ...
+
+
 class AuditLog(Protocol):
     """Append-only security events."""
 
@@ -232,6 +253,7 @@ class UnitOfWork(Protocol):
     documents: DocumentRepository
     verifications: VerificationRepository
     deliveries: DeliveryRepository
+    mfa: MfaRepository
     audit: AuditLog
 
     def __enter__(self) -> Self:

@@ -18,10 +18,18 @@ export function loginPage(ctx: Context): PageView {
     value: ctx.pending.email,
   });
   const password = field({ label: "Password", name: "password", type: "password", autocomplete: "current-password" });
+  const totp = field({
+    label: "Authenticator code",
+    name: "totp_code",
+    autocomplete: "one-time-code",
+    hint: "Staff, and anyone who set up an authenticator: the 6-digit code from the app, or a recovery code.",
+    required: false,
+    extra: { inputmode: "text", maxlength: 32, spellcheck: "false" },
+  });
   const widget = ctx.turnstile("login");
   const errors = errorBox();
   const submit = h("button", { type: "submit" }, "Sign in");
-  const form = h("form", {}, who.wrap, password.wrap, widget.element, errors, submit);
+  const form = h("form", {}, who.wrap, password.wrap, totp.wrap, widget.element, errors, submit);
   const flash = statusBox();
   flash.textContent = ctx.pending.flash;
   ctx.pending.flash = "";
@@ -36,7 +44,7 @@ export function loginPage(ctx: Context): PageView {
     }
     void busy(submit, async () => {
       try {
-        await ctx.api.login(who.input.value.trim(), password.input.value, token);
+        await ctx.api.login(who.input.value.trim(), password.input.value, token, totp.input.value);
         ctx.me = await ctx.api.me();
       } catch (err) {
         showError(errors, err, form);

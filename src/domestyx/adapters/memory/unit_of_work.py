@@ -11,6 +11,7 @@ from typing import Self
 
 import attrs
 
+from domestyx.adapters.memory.mfa import MemoryMfaRepository, MfaTables
 from domestyx.domain.model.accounts import Account, AccountStatus, IdentityStatus
 from domestyx.domain.model.audit import AuditEvent
 from domestyx.domain.model.contact_changes import ContactChange
@@ -26,6 +27,7 @@ from domestyx.ports.repositories import (
     ContactChangeRepository,
     DeliveryRepository,
     DocumentRepository,
+    MfaRepository,
     SessionRepository,
     VerificationRepository,
 )
@@ -44,6 +46,7 @@ class MemoryState:
     verifications: dict[str, Verification] = attrs.Factory(dict)
     entries: list[ReviewEntry] = attrs.Factory(list)
     audit: list[AuditEvent] = attrs.Factory(list)
+    mfa: MfaTables = attrs.Factory(MfaTables)
 
 
 class _Repo:
@@ -340,6 +343,7 @@ class InMemoryUnitOfWork:
     documents: DocumentRepository
     verifications: VerificationRepository
     deliveries: DeliveryRepository
+    mfa: MfaRepository
     audit: AuditLog
 
     def __init__(self, database: InMemoryDatabase) -> None:
@@ -359,6 +363,7 @@ class InMemoryUnitOfWork:
         self.documents = MemoryDocumentRepository(state)
         self.verifications = MemoryVerificationRepository(state)
         self.deliveries = MemoryDeliveryRepository(state)
+        self.mfa = MemoryMfaRepository(state.mfa)
         self.audit = MemoryAuditLog(state)
         return self
 

@@ -77,6 +77,7 @@ sessions = Table(
     Column("ip", String(64), nullable=False, default=""),
     Column("revoked_at", UtcDateTime()),
     Column("revoked_reason", String(32)),
+    Column("aal", Integer, nullable=False, server_default="1"),
 )
 
 refresh_tokens = Table(
@@ -188,4 +189,25 @@ audit_events = Table(
     Column("details", JSON, nullable=False),
     UniqueConstraint("id"),
     Index(None, "event", "occurred_at"),
+)
+
+mfa_totp = Table(
+    "mfa_totp",
+    metadata,
+    Column("account_id", String(ID), ForeignKey("accounts.id"), primary_key=True),
+    Column("sealed_secret", String(255), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("confirmed_at", UtcDateTime()),
+    Column("last_step", Integer, nullable=False),
+)
+
+mfa_recovery_codes = Table(
+    "mfa_recovery_codes",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime()),
+    UniqueConstraint("code_hash"),
 )

@@ -18,6 +18,7 @@ from domestyx.adapters.sql.repositories import (
     SqlSessionRepository,
     SqlVerificationRepository,
 )
+from domestyx.adapters.sql.repositories.mfa import SqlMfaRepository
 from domestyx.domain.model.errors import DependencyUnavailable, NestedUnitOfWork
 from domestyx.ports.repositories import (
     AccountRepository,
@@ -25,6 +26,7 @@ from domestyx.ports.repositories import (
     ContactChangeRepository,
     DeliveryRepository,
     DocumentRepository,
+    MfaRepository,
     SessionRepository,
     VerificationRepository,
 )
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
     documents: DocumentRepository
     verifications: VerificationRepository
     deliveries: DeliveryRepository
+    mfa: MfaRepository
     audit: AuditLog
 
     def __init__(self, engine: Engine, open_units: OpenUnits | None = None) -> None:
@@ -85,6 +88,7 @@ class SqlUnitOfWork:
         self.documents = SqlDocumentRepository(conn)
         self.verifications = SqlVerificationRepository(conn)
         self.deliveries = SqlDeliveryRepository(conn)
+        self.mfa = SqlMfaRepository(conn)
         self.audit = SqlAuditLog(conn)
         return self
 

@@ -99,11 +99,13 @@ class JwtTokenSigner:
 def _payload(claims: AccessClaims) -> dict[str, Any]:
     """Every attribute of the claims: claims added to the model are signed without a change here."""
     values = attrs.asdict(claims, recurse=False)
-    return {
+    payload = {
         name: value.value if isinstance(value, Role) else value
         for name, value in values.items()
         if value is not None
     }
+    # RFC 8176: how the session was authenticated, derived from `aal` (staff routes need 2).
+    return payload | {"amr": list(claims.amr)}
 
 
 def _claims(data: dict[str, Any], audience: str) -> AccessClaims:
@@ -113,4 +115,12 @@ def _claims(data: dict[str, Any], audience: str) -> AccessClaims:
     values |= {name: int(values[name]) for name in _INTS}
     values |= {"role": Role(values["role"]), "aud": audience}
     values |= {n: str(values[n]) for n in ("sub", "sid", "jti", "iss")}
+    values["aal"] = _aal(values.get("aal", 1))
     return AccessClaims(**values)
+
+
+def _aal(value: object) -> int:
+    """1 or 2; anything else (a bool, a string, 3) is a forged or foreign token."""
+    if type(value) is not int or value not in (1, 2):
+        raise InvalidToken("unknown assurance level")
+    return value

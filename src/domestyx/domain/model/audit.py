@@ -40,6 +40,7 @@ class AuditEventType(enum.StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     DELIVERY_CALLBACK = "delivery_callback"
     DOCUMENT_UPLOADED = "document_uploaded"
+    DOCUMENT_REJECTED = "document_rejected"
     DOCUMENT_VIEWED = "document_viewed"
     DOCUMENT_URL_ISSUED = "document_url_issued"
     DOCUMENT_DELETED = "document_deleted"
@@ -53,6 +54,10 @@ class AuditEventType(enum.StrEnum):
     CONTACT_CHANGE_REQUESTED = "contact_change_requested"
     CONTACT_CHANGE_REFUSED = "contact_change_refused"
     CONTACT_CHANGED = "contact_changed"
+    MFA_ENROLMENT_STARTED = "mfa_enrolment_started"
+    MFA_ENABLED = "mfa_enabled"
+    MFA_FAILED = "mfa_failed"
+    MFA_RECOVERY_USED = "mfa_recovery_code_used"
 
 
 @attrs.frozen

@@ -145,6 +145,18 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class MfaRequired(Forbidden):
+    """Staff routes need a session that passed a second factor (TOTP); enrol and sign in again."""
+
+    code = "mfa-required"
+
+
+class TotpRequired(InvalidCredentials):
+    """This account has an authenticator: give its current code (or a recovery code) too."""
+
+    code = "totp-required"
+
+
 class NotVerified(Forbidden):
     """Verify both your email and your phone first."""
 
@@ -179,6 +191,17 @@ class UnprocessableDocument(DomainError):
     """The file is damaged, truncated, encrypted or otherwise unusable."""
 
     code = "unprocessable-document"
+
+    def __init__(self, detail: str = "", *, reason: str = "damaged") -> None:
+        super().__init__(detail)
+        # A stable slug for the audit log and the problem body: what was wrong with the file.
+        self.reason = reason
+
+
+class ActiveContent(UnprocessableDocument):
+    """The PDF carries scripts, actions, embedded files or forms that run when it is opened."""
+
+    code = "active-content"
 
 
 class PayloadTooLarge(DomainError):

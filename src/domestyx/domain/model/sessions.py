@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from domestyx.domain.model.accounts import Role
+from domestyx.domain.model.mfa import AAL_MFA, AAL_PASSWORD, AMR
 
 
 @attrs.frozen
@@ -33,6 +34,12 @@ class AccessClaims:
     exp: int
     iss: str
     aud: str
+    aal: int = AAL_PASSWORD  # 2 once the session passed a second factor
+
+    @property
+    def amr(self) -> tuple[str, ...]:
+        """The RFC 8176 methods behind `aal`."""
+        return AMR.get(self.aal, AMR[AAL_PASSWORD])
 
 
 @attrs.frozen
@@ -59,6 +66,7 @@ class Session:
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
     last_used_at: datetime | None = None
+    aal: int = AAL_PASSWORD  # kept by every refresh of the family
 
     def is_live(self, now: datetime) -> bool:
         """Neither revoked nor past its absolute lifetime."""
@@ -98,3 +106,9 @@ class Principal:
     account_id: str
     role: Role
     session_id: str
+    aal: int = AAL_PASSWORD
+
+    @property
+    def has_staff_rights(self) -> bool:
+        """Staff whose session passed a second factor: a password alone opens no review."""
+        return self.role.is_staff and self.aal >= AAL_MFA

@@ -22,6 +22,7 @@ from domestyx.domain.model.errors import (
     WeakPassword,
 )
 from domestyx.domain.model.jobs import Job
+from domestyx.domain.model.mfa import AAL_PASSWORD
 from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
 from domestyx.domain.model.rate_limits import RateRule
 from domestyx.domain.model.sessions import Principal, TokenPair
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from domestyx.domain.model.keys import KeyedHasher
     from domestyx.domain.services.codes import CodeService
     from domestyx.domain.services.guards import RequestGuard
+    from domestyx.domain.services.mfa import MfaService
     from domestyx.domain.services.passwords import PasswordPolicy
     from domestyx.domain.services.sessions import SessionService
     from domestyx.ports.clock import Clock
@@ -72,6 +74,7 @@ class AccountService:
     contacts: ContactCanonicalizer
     password_policy: PasswordPolicy
     dummy_hash: str = ""
+    mfa: MfaService | None = None  # None: no second factor is asked for (bare test worlds)
 
     def register(
         self,
@@ -228,6 +231,7 @@ class AccountService:
         by_phone: bool,
         ctx: ClientContext,
         token: str | None = None,
+        totp_code: str | None = None,
     ) -> TokenPair:
         """Password sign-in; the same refusal whether or not the account exists.
 
@@ -270,20 +274,25 @@ class AccountService:
         if not account.can_sign_in:
             raise Forbidden(f"account is {account.status}")
         lockouts.sign_in_succeeded(attempt, ctx)
-        return self._start_session(account, password, ctx)
+        # Accounts with an authenticator need its code too; the session records the level.
+        aal = self.mfa.second_factor(account, totp_code, ctx) if self.mfa else AAL_PASSWORD
+        return self._start_session(account, password, ctx, aal)
 
-    def _start_session(self, account: Account, password: str, ctx: ClientContext) -> TokenPair:
+    def _start_session(
+        self, account: Account, password: str, ctx: ClientContext, aal: int
+    ) -> TokenPair:
         with self.uow() as uow:
             if self.passwords.needs_rehash(account.password_hash):
                 account.change_password(self.passwords.hash(password), self.clock.now())
                 uow.accounts.save(account)
-            tokens = self.sessions.start(uow, account, ctx)
+            tokens = self.sessions.start(uow, account, ctx, aal=aal)
             uow.audit.append(
                 self.auditor.event(
                     AuditEventType.LOGIN,
                     account_id=account.id,
                     ip=ctx.ip,
                     subject_id=tokens.session_id,
+                    aal=str(aal),
                 )
             )
             uow.commit()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from domestyx.domain.model.accounts import IdentityStatus
+import attrs
+
+from domestyx.domain.model.accounts import IdentityStatus, Role
 from domestyx.domain.model.documents import Document, DocumentKind
 from domestyx.domain.model.errors import Conflict, NotFound, NotVerified
 from domestyx.domain.model.sessions import Principal
@@ -49,9 +51,29 @@ def owned(
     return document
 
 
-def staff_view(uow: UnitOfWork, principal: Principal, document_id: str) -> Document:
-    """Any document for staff; to everyone else the admin routes do not know it."""
-    document = uow.documents.get(document_id) if principal.role.is_staff else None
+@attrs.frozen
+class StaffAccess:
+    """A document staff may open now, and why: the audit log records both."""
+
+    document: Document
+    basis: str  # "review" (part of a submission waiting for or under review) or "legal_hold"
+    verification_id: str  # the submission that justifies the access; "" for a bare legal hold
+
+
+def staff_view(uow: UnitOfWork, principal: Principal, document_id: str) -> StaffAccess:
+    """Staff see a document only while its submission is under review; admins also on hold.
+
+    Never-submitted, deleted, superseded-and-decided and approved documents are 404, exactly
+    like unknown ids; to everyone but staff the admin routes know no document at all.
+    """
+    document = uow.documents.get(document_id) if principal.has_staff_rights else None
     if document is None:
         raise NotFound("no such document")
-    return document
+    current = uow.verifications.current(document.account_id)
+    covering = current if current is not None and document.id in current.document_ids else None
+    if document.visible and covering is not None and covering.status in _UNDER_REVIEW:
+        return StaffAccess(document, "review", covering.id)
+    # No dispute process exists yet; a legal hold is the one other reason an admin may look.
+    if principal.role is Role.ADMIN and document.legal_hold and document.storage_key:
+        return StaffAccess(document, "legal_hold", covering.id if covering else "")
+    raise NotFound("no such document")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import timedelta
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -13,9 +14,16 @@ from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContex
 from domestyx.domain.model.documents import Document, DocumentKind, RetentionPolicy, storage_key
 from domestyx.domain.model.errors import Conflict, NotFound
 from domestyx.domain.model.sessions import Principal
-from domestyx.domain.model.sniffing import Detected, sniff
+from domestyx.domain.model.sniffing import Detected
 from domestyx.domain.services.auditor import Auditor
-from domestyx.domain.services.document_access import check_upload, owned, staff_view, under_review
+from domestyx.domain.services.document_access import (
+    StaffAccess,
+    check_upload,
+    owned,
+    staff_view,
+    under_review,
+)
+from domestyx.domain.services.upload_checks import REFUSALS, UploadInspection
 
 if TYPE_CHECKING:
     from domestyx.domain.model.storage import SignedUrl
@@ -23,12 +31,18 @@ if TYPE_CHECKING:
     from domestyx.ports.randomness import IdGenerator, SecretGenerator
     from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
     from domestyx.ports.storage import DocumentStorage
+    from domestyx.ports.uploads import UploadSanitizer
 
 log = logging.getLogger("domestyx.documents")
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 MAX_URL_TTL = timedelta(minutes=5)
 _KEY_ENTROPY = 32  # bytes of randomness in every object key
+
+
+def _why(access: StaffAccess) -> dict[str, str]:
+    """The audit details that say why staff opened a document."""
+    return {"basis": access.basis, "verification_id": access.verification_id}
 
 
 def _check_url_ttl(_: object, __: attrs.Attribute[timedelta], value: timedelta) -> None:
@@ -46,22 +60,51 @@ class DocumentService:
     secrets: SecretGenerator
     clock: Clock
     auditor: Auditor
+    sanitizer: UploadSanitizer
     retention: RetentionPolicy = RetentionPolicy()
     max_size: int = attrs.field(default=DEFAULT_MAX_SIZE, validator=attrs.validators.gt(0))
     url_ttl: timedelta = attrs.field(default=MAX_URL_TTL, validator=_check_url_ttl)
 
     def upload(
-        self, principal: Principal, kind: DocumentKind, body: BinaryIO, ctx: ClientContext
+        self,
+        principal: Principal,
+        kind: DocumentKind,
+        body: BinaryIO,
+        ctx: ClientContext,
+        *,
+        declared_type: str = "",
     ) -> Document:
-        """Sniff and hash the stream, store it under a random key, then record a new version."""
+        """Parse the stream, store the clean result under a random key, record a new version."""
         with self.uow() as uow:
             check_upload(uow, principal, kind)
-        detected = sniff(body, self.max_size)
-        body.seek(0)
+        inspection = UploadInspection(self.sanitizer, self.max_size)
+        with ExitStack() as stack:  # closes the sanitizer's spooled re-encoding
+            try:
+                clean, detected = inspection.clean(stack, body)
+            except REFUSALS as exc:
+                event = inspection.refusal_event(
+                    self.auditor, principal, kind, ctx, exc=exc, declared_type=declared_type
+                )
+                with self.uow() as uow:
+                    uow.audit.append(event)
+                    uow.commit()
+                raise
+            # Not returned from inside: mypy counts ExitStack as able to swallow the exception.
+            document = self._store(principal, kind, clean, detected, ctx)
+        return document  # noqa: RET504 - see the line above
+
+    def _store(
+        self,
+        principal: Principal,
+        kind: DocumentKind,
+        clean: BinaryIO,
+        detected: Detected,
+        ctx: ClientContext,
+    ) -> Document:
         key = storage_key(principal.account_id, self.secrets.token(_KEY_ENTROPY))
         try:
             # Inside the try: a put that times out may still have stored the object.
-            self.storage.put(key, body, size=detected.size, content_type=detected.content_type)
+            self.storage.put(key, clean, size=detected.size, content_type=detected.content_type)
             return self._record(principal, kind, key, detected, ctx)
         except BaseException:
             self._discard(key)
@@ -98,18 +141,21 @@ class DocumentService:
     def admin_download_url(
         self, principal: Principal, document_id: str, ctx: ClientContext
     ) -> SignedUrl:
-        """Staff download of any document whose object still exists, audited with the actor."""
+        """Staff download of a document under review, audited with who, what and why."""
         with self.uow() as uow:
-            document = staff_view(uow, principal, document_id)
-            return self._issue(uow, document, principal, ctx, route="admin")
+            access = staff_view(uow, principal, document_id)
+            return self._issue(uow, access.document, principal, ctx, route="admin", **_why(access))
 
     def admin_get(self, principal: Principal, document_id: str, ctx: ClientContext) -> Document:
-        """Staff view of any document's metadata, tombstones included, audited."""
+        """Staff view of a document under review's metadata, audited with who, what and why."""
         with self.uow() as uow:
-            document = staff_view(uow, principal, document_id)
-            uow.audit.append(self._event(AuditEventType.DOCUMENT_VIEWED, document, principal, ctx))
+            access = staff_view(uow, principal, document_id)
+            event = self._event(
+                AuditEventType.DOCUMENT_VIEWED, access.document, principal, ctx, **_why(access)
+            )
+            uow.audit.append(event)
             uow.commit()
-        return document
+        return access.document
 
     def _record(
         self,
@@ -172,6 +218,7 @@ class DocumentService:
         principal: Principal,
         ctx: ClientContext,
         route: str,
+        **why: str,
     ) -> SignedUrl:
         """Sign a link and audit it in the caller's transaction; no commit, no link."""
         if document.storage_key is None:
@@ -184,7 +231,9 @@ class DocumentService:
             now=self.clock.now(),
         )
         uow.audit.append(
-            self._event(AuditEventType.DOCUMENT_URL_ISSUED, document, principal, ctx, route=route)
+            self._event(
+                AuditEventType.DOCUMENT_URL_ISSUED, document, principal, ctx, route=route, **why
+            )
         )
         uow.commit()
         return url

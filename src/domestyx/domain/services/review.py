@@ -10,7 +10,13 @@ import attrs
 
 from domestyx.domain.model.accounts import Account, IdentityStatus
 from domestyx.domain.model.audit import AuditEventType, ClientContext
-from domestyx.domain.model.errors import Forbidden, InvalidInput, NotFound, NotVerified
+from domestyx.domain.model.errors import (
+    Forbidden,
+    InvalidInput,
+    MfaRequired,
+    NotFound,
+    NotVerified,
+)
 from domestyx.domain.model.sessions import Principal
 from domestyx.domain.model.verification import (
     Decision,
@@ -34,6 +40,8 @@ MAX_QUEUE_PAGE = 200
 def _require_staff(principal: Principal) -> None:
     if not principal.role.is_staff:
         raise Forbidden("only reviewers may review identity documents")
+    if not principal.has_staff_rights:
+        raise MfaRequired
 
 
 def _load(uow: UnitOfWork, verification_id: str) -> tuple[Verification, Account]:

@@ -11,6 +11,7 @@ from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.errors import InvalidToken, NotFound
 from domestyx.domain.model.keys import KeyedHasher
+from domestyx.domain.model.mfa import AAL_PASSWORD
 from domestyx.domain.model.sessions import (
     AccessClaims,
     Principal,
@@ -44,8 +45,10 @@ class SessionService:
     auditor: Auditor
     policy: SessionPolicy = SessionPolicy()
 
-    def start(self, uow: UnitOfWork, account: Account, ctx: ClientContext) -> TokenPair:
-        """Open a new family inside the caller's transaction."""
+    def start(
+        self, uow: UnitOfWork, account: Account, ctx: ClientContext, *, aal: int = AAL_PASSWORD
+    ) -> TokenPair:
+        """Open a new family inside the caller's transaction, at the assurance level reached."""
         now = self.clock.now()
         session = Session(
             id=self.ids.new_id(),
@@ -55,11 +58,12 @@ class SessionService:
             user_agent=ctx.user_agent[:255],
             ip=ctx.ip,
             last_used_at=now,
+            aal=aal,
         )
         raw = _PREFIX + self.secrets.token(32)
         uow.sessions.add_session(session)
         uow.sessions.add_token(self._token_row(session, raw))
-        return self._pair(account, session.id, raw)
+        return self._pair(account, session, raw)
 
     def refresh(self, raw: str, ctx: ClientContext) -> TokenPair:
         """Rotate; a second use after the grace window revokes the whole family."""
@@ -76,7 +80,7 @@ class SessionService:
                 concurrent = now - token.used_at <= self.policy.reuse_grace
                 if concurrent and token.successor_hash == self._hash(successor):
                     # Two tabs refreshed at once: both get the same successor.
-                    return self._pair(account, session.id, successor)
+                    return self._pair(account, session, successor)
                 uow.sessions.revoke(session.id, now, "reuse")
                 uow.audit.append(
                     self.auditor.event(
@@ -92,7 +96,7 @@ class SessionService:
             uow.sessions.mark_used(token.id, now, self._hash(successor))
             uow.sessions.add_token(self._token_row(session, successor))
             uow.commit()
-        return self._pair(account, session.id, successor)
+        return self._pair(account, session, successor)
 
     def authenticate(self, bearer: str) -> Principal:
         """Check the JWT, then that its session and account are still live (one statement)."""
@@ -101,7 +105,8 @@ class SessionService:
             principal = uow.sessions.principal(claims.sid, claims.sub, self.clock.now())
         if principal is None:
             raise InvalidToken
-        return principal
+        # The level is the signed claim's: refreshes copy it from the session row.
+        return attrs.evolve(principal, aal=claims.aal)
 
     def logout(self, raw: str, *, everywhere: bool, ctx: ClientContext) -> None:
         """Revoke this family, or every family of the account; unknown tokens are ignored."""
@@ -177,22 +182,23 @@ class SessionService:
             expires_at=min(now + self.policy.refresh_idle_ttl, session.expires_at),
         )
 
-    def _pair(self, account: Account, session_id: str, refresh: str) -> TokenPair:
+    def _pair(self, account: Account, session: Session, refresh: str) -> TokenPair:
         now = int(self.clock.now().timestamp())
         ttl = int(self.policy.access_ttl.total_seconds())
         claims = AccessClaims(
             sub=account.id,
             role=account.role,
-            sid=session_id,
+            sid=session.id,
             jti=self.ids.new_id(),
             iat=now,
             exp=now + ttl,
             iss=self.policy.issuer,
             aud=self.policy.audience,
+            aal=session.aal,
         )
         return TokenPair(
             access_token=self.signer.sign(claims),
             refresh_token=refresh,
             expires_in=ttl,
-            session_id=session_id,
+            session_id=session.id,
         )

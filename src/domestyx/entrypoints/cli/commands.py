@@ -137,6 +137,12 @@ def create_admin(args: argparse.Namespace, settings: Settings) -> int:
         print(f"domestyx: {exc.detail}", file=sys.stderr)
         return 2
     print(f"created {account.role} {account.id}")
+    # Staff routes refuse sessions without TOTP (issue 14): say how to get one.
+    print(
+        "staff routes need an authenticator: sign in with this password, open Account >"
+        " Authenticator (or POST /api/v1/me/mfa/totp, then /api/v1/me/mfa/totp/confirm with a"
+        " code), keep the recovery codes, and sign in again with a code"
+    )
     return 0
 
 

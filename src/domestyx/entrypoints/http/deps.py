@@ -8,7 +8,8 @@ from litestar import Request
 from litestar.di import NamedDependency
 
 from domestyx.domain.model.audit import ClientContext
-from domestyx.domain.model.errors import Unauthenticated
+from domestyx.domain.model.errors import MfaRequired, Unauthenticated
+from domestyx.domain.model.mfa import AAL_MFA
 from domestyx.domain.model.sessions import Principal
 from domestyx.entrypoints.services import Services
 
@@ -43,6 +44,18 @@ def optional_principal(request: Request[Any, Any, Any]) -> Principal | None:
     if not request.headers.get("authorization"):
         return None
     return principal(request)
+
+
+def mfa_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The staff routes' caller: staff sessions must have passed a second factor, else 403.
+
+    Other callers pass through unchanged: the services answer them as before (403 on review
+    actions, 404 on document ids), so nothing about an id depends on who lacks TOTP.
+    """
+    result = principal(request)
+    if result.role.is_staff and result.aal < AAL_MFA:
+        raise MfaRequired
+    return result
 
 
 # The authenticated caller, injected by name from the controller's `caller` dependency.

@@ -38,6 +38,7 @@ STATUS_BY_ERROR: tuple[tuple[type[e.DomainError], int], ...] = (
     (e.CaptchaFailed, 400),
     (e.InvalidSignature, 401),
     (e.Unauthenticated, 401),
+    (e.MfaRequired, 403),
     (e.NotVerified, 403),
     (e.Forbidden, 403),
     (e.NotFound, 404),
@@ -124,6 +125,8 @@ def domain_error(request: Request[Any, Any, Any], exc: e.DomainError) -> Respons
         extra["errors"] = [{"field": exc.field, "message": exc.detail}]
     if status == 401:  # RFC 9110 15.5.2: every 401 carries a challenge, bad passwords too
         headers["WWW-Authenticate"] = 'Bearer realm="domestyx"'
+    if isinstance(exc, e.UnprocessableDocument):
+        extra["reason"] = exc.reason
     if isinstance(exc, e.DependencyUnavailable) and exc.dependency:
         extra["dependency"] = exc.dependency
     return problem(request, status, exc.code, exc.detail, headers=headers, **extra)

@@ -79,6 +79,8 @@ class LoginIn(Strict):
     email: Email | None = None
     phone: Phone | None = None
     turnstile_token: Token = ""
+    # The authenticator's 6 digits, or a recovery code, for accounts that enrolled one.
+    totp_code: Annotated[str, Meta(max_length=32)] | None = None
 
 
 class RefreshIn(Strict):
@@ -152,6 +154,7 @@ class MeOut(msgspec.Struct):
     identity_status: IdentityStatus
     identity_verified: bool
     created_at: datetime
+    totp_enabled: bool = False
 
 
 class SessionOut(msgspec.Struct):
@@ -237,6 +240,20 @@ class OutboxEntryOut(msgspec.Struct):
     subject: str | None
     body: str
     created_at: str
+
+
+class TotpEnrolmentOut(msgspec.Struct):
+    """POST /me/mfa/totp: shown once; the recovery codes are never shown again."""
+
+    secret: str
+    otpauth_uri: str
+    recovery_codes: list[str]
+
+
+class TotpConfirmIn(Strict):
+    """POST /me/mfa/totp/confirm."""
+
+    code: Annotated[str, Meta(min_length=1, max_length=16)]
 
 
 class JwkOut(msgspec.Struct, omit_defaults=True):

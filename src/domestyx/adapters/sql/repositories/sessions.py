@@ -25,6 +25,7 @@ def _session(m: Any) -> Session:
         revoked_at=m["revoked_at"],
         revoked_reason=m["revoked_reason"],
         last_used_at=m["last_used_at"],
+        aal=m["aal"],
     )
 
 
@@ -45,6 +46,7 @@ class SqlSessionRepository:
                 user_agent=session.user_agent[:255],
                 ip=session.ip[:64],
                 last_used_at=session.last_used_at,
+                aal=session.aal,
             )
         )
 

@@ -130,6 +130,8 @@ class AuthController(Controller):
             e.CaptchaFailed,
             e.InvalidCredentials,
             e.AccountLocked,
+            e.InvalidCode,
+            e.CodeAttemptsExhausted,
         ],
     )
     def login(self, request: Req, data: JSONBody[LoginIn]) -> TokenOut:
@@ -144,6 +146,7 @@ class AuthController(Controller):
             by_phone=data.phone is not None,
             ctx=ctx,
             token=data.turnstile_token,
+            totp_code=data.totp_code,
         )
         return token_out(pair)
 

@@ -72,7 +72,13 @@ class DocumentsController(Controller):
         services, ctx = services_of(request), client_context(request)
         services.guard.limit({Operation.UPLOAD: {Scope.ACCOUNT: caller.account_id}}, ctx)
         with data.file.file as spooled:
-            document = services.documents.upload(caller, data.kind, cast("BinaryIO", spooled), ctx)
+            document = services.documents.upload(
+                caller,
+                data.kind,
+                cast("BinaryIO", spooled),
+                ctx,
+                declared_type=data.file.content_type or "",
+            )
         return document_out(document)
 
     @get("/", sync_to_thread=True)

@@ -7,12 +7,19 @@ from typing import Any
 from litestar import Controller, Request, delete, get, post
 from litestar.di import Provide
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from domestyx.domain.model import errors as e
 from domestyx.domain.model.accounts import Account
 from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
-from domestyx.entrypoints.http.schemas import AcceptedOut, MeOut, PasswordChangeIn, SessionOut
+from domestyx.entrypoints.http.schemas import (
+    AcceptedOut,
+    MeOut,
+    PasswordChangeIn,
+    SessionOut,
+    TotpConfirmIn,
+    TotpEnrolmentOut,
+)
 
 Req = Request[Any, Any, Any]
 
@@ -43,7 +50,10 @@ class MeController(Controller):
     @get("/", sync_to_thread=True)
     def me(self, request: Req, caller: Caller) -> MeOut:
         """The account, its verification flags and identity status."""
-        return me_out(services_of(request).accounts.me(caller))
+        services = services_of(request)
+        out = me_out(services.accounts.me(caller))
+        out.totp_enabled = services.mfa.enabled(caller)
+        return out
 
     @get("/sessions", sync_to_thread=True)
     def sessions(self, request: Req, caller: Caller) -> list[SessionOut]:
@@ -85,6 +95,26 @@ class MeController(Controller):
         services_of(request).accounts.change_password(
             caller, data.current_password, data.new_password, client_context(request)
         )
+
+    @post("/mfa/totp", status_code=HTTP_200_OK, sync_to_thread=True, errors=[e.Conflict])
+    def enrol_totp(self, request: Req, caller: Caller) -> TotpEnrolmentOut:
+        """Start TOTP enrolment: the secret, its otpauth URI and 10 recovery codes, shown once."""
+        enrolment = services_of(request).mfa.enrol(caller, client_context(request))
+        return TotpEnrolmentOut(
+            secret=enrolment.secret,
+            otpauth_uri=enrolment.otpauth_uri,
+            recovery_codes=list(enrolment.recovery_codes),
+        )
+
+    @post(
+        "/mfa/totp/confirm",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+        errors=[e.Conflict, e.InvalidCode, e.CodeAttemptsExhausted],
+    )
+    def confirm_totp(self, request: Req, caller: Caller, data: JSONBody[TotpConfirmIn]) -> None:
+        """A current code activates TOTP; sign in again with a code for staff rights."""
+        services_of(request).mfa.confirm(caller, data.code, client_context(request))
 
     @delete("/", status_code=HTTP_202_ACCEPTED, sync_to_thread=True, errors=[e.Conflict])
     def delete_account(self, request: Req, caller: Caller) -> AcceptedOut:

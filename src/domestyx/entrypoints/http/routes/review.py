@@ -12,7 +12,13 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from domestyx.domain.model import errors as e
 from domestyx.domain.model.errors import NotFound
 from domestyx.domain.model.verification import Decision, ReasonCode, ReviewEntry, Verification
-from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
+from domestyx.entrypoints.http.deps import (
+    Caller,
+    client_context,
+    mfa_principal,
+    principal,
+    services_of,
+)
 from domestyx.entrypoints.http.routes.documents import document_out
 from domestyx.entrypoints.http.schemas import (
     DecisionIn,
@@ -87,7 +93,8 @@ class AdminController(Controller):
 
     path = "/api/v1/admin"
     tags = ["admin"]
-    dependencies = CALLER
+    # Before anything else: a session without a second factor learns nothing here.
+    dependencies = {"caller": Provide(mfa_principal, sync_to_thread=True)}
 
     @get("/verifications", sync_to_thread=True, errors=[e.Forbidden])
     def queue(self, request: Req, caller: Caller, limit: QueueLimit = 50) -> list[VerificationOut]:

@@ -1,0 +1,1 @@
+"""Upload parsing with Pillow and pypdf."""
