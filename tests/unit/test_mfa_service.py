@@ -6,13 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.mfa import ReversingSecretBox, SequentialTotp
-from domestyx.adapters.memory.randomness import SeededSecretGenerator, SequentialIdGenerator
 from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter
-from domestyx.adapters.memory.unit_of_work import InMemoryDatabase
-from domestyx.adapters.system.jwt_signer import JwtTokenSigner
-from domestyx.adapters.system.signing_keys import generate_pem
 from domestyx.domain.model.accounts import Account, Role
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.errors import (
@@ -21,12 +16,11 @@ from domestyx.domain.model.errors import (
     InvalidCode,
     TotpRequired,
 )
-from domestyx.domain.model.keys import KeyedHasher
 from domestyx.domain.model.mfa import AAL_MFA, AAL_PASSWORD, Enrolment, MfaPolicy
 from domestyx.domain.model.sessions import Principal, Session
-from domestyx.domain.services.auditor import Auditor
-from domestyx.domain.services.mfa import MfaService
-from domestyx.domain.services.sessions import SessionService
+from domestyx.ports.mfa import SecretBox, TotpAlgorithm
+from domestyx.ports.rate_limiter import FailureCounter
+from tests.support.worlds import Fakes, fake_services
 
 CTX = ClientContext(ip="203.0.113.9", user_agent="pytest")
 STEP = timedelta(seconds=30)
@@ -36,19 +30,18 @@ class World:
     """The service over fakes, one staff account and a helper to read the code of a step."""
 
     def __init__(self) -> None:
-        self.clock, self.db, self.totp = ManualClock(), InMemoryDatabase(), SequentialTotp()
-        self.ids, self.failures = SequentialIdGenerator(), InMemoryFailureCounter()
-        self.service = MfaService(
-            uow=self.db,
-            totp=self.totp,
-            box=ReversingSecretBox(),
-            hasher=KeyedHasher(b"h" * 32),
-            secrets=SeededSecretGenerator(7),
-            ids=self.ids,
-            clock=self.clock,
-            auditor=Auditor(self.ids, self.clock),
-            failures=self.failures,
+        fakes = Fakes()
+        self.clock, self.db, self.ids = fakes.clock, fakes.db, fakes.ids
+        self.totp, self.failures = SequentialTotp(), InMemoryFailureCounter()
+        self.services = fake_services(
+            fakes,
+            {
+                TotpAlgorithm: self.totp,
+                SecretBox: ReversingSecretBox(),
+                FailureCounter: self.failures,
+            },
         )
+        self.service = self.services.mfa
         self.account = Account(
             id="a" * 32,
             email="rev@example.com",
@@ -223,18 +216,7 @@ def test_another_accounts_recovery_code_is_refused(world: World) -> None:
 
 
 def test_sessions_carry_the_level_into_their_tokens_and_refreshes(world: World) -> None:
-    signer = JwtTokenSigner(
-        generate_pem(), issuer="domestyx", audience="domestyx-api", clock=world.clock
-    )
-    sessions = SessionService(
-        uow=world.db,
-        signer=signer,
-        hasher=KeyedHasher(b"k" * 32),
-        ids=world.ids,
-        secrets=SeededSecretGenerator(3),
-        clock=world.clock,
-        auditor=Auditor(world.ids, world.clock),
-    )
+    sessions = world.services.sessions
     with world.db() as uow:
         pair = sessions.start(uow, world.account, CTX, aal=AAL_MFA)
         uow.commit()
