@@ -227,3 +227,12 @@ def test_sessions_carry_the_level_into_their_tokens_and_refreshes(world: World) 
         password_only = sessions.start(uow, world.account, CTX)
         uow.commit()
     assert not sessions.authenticate(password_only.access_token).has_staff_rights
+
+
+@pytest.mark.parametrize(
+    "typed", ["\u0661\u0662\u0663\u0664\u0665\u0666", "\uff11" * 6, "12345\u00e9", "\u0000" * 6]
+)
+def test_non_ascii_codes_are_wrong_codes_not_crashes(world: World, typed: str) -> None:
+    world.service.enrol(world.principal, CTX)
+    with pytest.raises(InvalidCode):
+        world.service.confirm(world.principal, typed, CTX)

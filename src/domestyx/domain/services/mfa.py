@@ -133,7 +133,8 @@ class MfaService:
         matched = [
             step
             for step in self.policy.candidates(now, credential.last_step)
-            if hmac.compare_digest(self.totp.code_at(secret, step), code)
+            # Bytes: compare_digest refuses non-ASCII str (a typed "١٢٣٤٥٦" would be a 500).
+            if hmac.compare_digest(self.totp.code_at(secret, step).encode(), code.encode())
         ]
         if not matched:
             self._fail(uow, credential.account_id, key, ctx, "totp")
