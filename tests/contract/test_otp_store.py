@@ -152,3 +152,36 @@ def test_redis_ttl_reclaims_the_slot_in_real_time(redis_client: object) -> None:
     assert redis_client.exists("dx:otp:ttl") == 1  # type: ignore[attr-defined]
     time.sleep(1.2)
     assert redis_client.exists("dx:otp:ttl") == 0  # type: ignore[attr-defined]
+
+
+class TestHolds:
+    """`holds` tells the worker whether a queued code would still verify."""
+
+    def test_holds_the_issued_code_only(self, store: OtpStore, clock: ManualClock) -> None:
+        _issue(store, clock)
+        assert store.holds("slot", "h1", now=clock.now())
+        assert not store.holds("slot", "h2", now=clock.now())
+        assert not store.holds("other", "h1", now=clock.now())
+
+    def test_holds_counts_no_attempt(self, store: OtpStore, clock: ManualClock) -> None:
+        _issue(store, clock)
+        for _ in range(10):
+            store.holds("slot", "h1", now=clock.now())
+        attempt = store.register_attempt("slot", now=clock.now(), max_attempts=5)
+        assert attempt.attempts == 1
+
+    def test_a_replaced_expired_or_consumed_code_is_not_held(
+        self, store: OtpStore, clock: ManualClock
+    ) -> None:
+        _issue(store, clock)
+        clock.advance(61)
+        _issue(store, clock, "h2")
+        assert not store.holds("slot", "h1", now=clock.now())
+        assert store.holds("slot", "h2", now=clock.now())
+        assert store.consume("slot", "h2")
+        assert not store.holds("slot", "h2", now=clock.now())
+
+    def test_an_expired_code_is_not_held(self, store: OtpStore, clock: ManualClock) -> None:
+        _issue(store, clock)
+        clock.advance(VALID)
+        assert not store.holds("slot", "h1", now=clock.now())

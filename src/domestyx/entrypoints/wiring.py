@@ -193,7 +193,7 @@ def _delivery(root: Root) -> DeliveryService:
     g = root.get
     return DeliveryService(
         uow=g(UnitOfWorkFactory), email=g(EmailSender), sms=g(SmsSender), sealer=g(CodeSealer),
-        clock=g(Clock), auditor=g(Auditor), templates=g(MessageTemplates),
+        clock=g(Clock), auditor=g(Auditor), otp=g(OtpService), templates=g(MessageTemplates),
     )  # fmt: skip
 
 

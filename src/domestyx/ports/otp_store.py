@@ -36,6 +36,10 @@ class OtpStore(Protocol):
         """Count one attempt and return the live challenge, or say it is missing or locked."""
         ...
 
+    def holds(self, slot_key: str, code_hash: str, *, now: datetime) -> bool:
+        """Whether the slot's live code is still this one; read-only, counts no attempt."""
+        ...
+
     def consume(self, slot_key: str, code_hash: str) -> bool:
         """Delete the challenge if it still holds this code; True for exactly one caller."""
         ...

@@ -203,7 +203,7 @@ class DeliveryRepository(Protocol):
         ...
 
     def stale_queued(self, older_than: datetime, limit: int) -> Sequence[Delivery]:
-        """Queued messages nobody picked up (their enqueue was lost)."""
+        """Messages waiting for a send (queued or between retries), untouched since then."""
         ...
 
 

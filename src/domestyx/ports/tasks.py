@@ -14,3 +14,10 @@ class TaskQueue(Protocol):
     def enqueue(self, job: Job, **ids: str) -> None:
         """Queue `job` with identifier arguments."""
         ...
+
+    def held_ids(self, job: Job, key: str) -> frozenset[str] | None:
+        """Values of `key` over the jobs the broker still holds (waiting, delayed or running).
+
+        None when this broker cannot tell, so a caller never mistakes "unknown" for "lost".
+        """
+        ...

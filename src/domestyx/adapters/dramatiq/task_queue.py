@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 
 import dramatiq
 import redis
+from dramatiq.brokers.redis import RedisBroker
 
 from domestyx.domain.model.errors import DependencyUnavailable
 from domestyx.domain.model.jobs import Job
@@ -34,3 +36,27 @@ class DramatiqTaskQueue:
             raise DependencyUnavailable(
                 "the job queue is unavailable", dependency="broker"
             ) from exc
+
+    def held_ids(self, job: Job, key: str) -> frozenset[str] | None:
+        """Scan the Redis broker's message hashes (queue and delay queue, acked or not)."""
+        if not isinstance(self._broker, RedisBroker):
+            return None  # the in-process stub keeps no inspectable state
+        queue = self._broker.get_actor(job.value).queue_name
+        found: set[str] = set()
+        try:
+            for body in self._bodies(queue):
+                message = json.loads(body)
+                if message.get("actor_name") == job.value and key in message.get("kwargs", {}):
+                    found.add(str(message["kwargs"][key]))
+        except redis.RedisError as exc:
+            raise DependencyUnavailable(
+                "the job queue is unavailable", dependency="broker"
+            ) from exc
+        return frozenset(found)
+
+    def _bodies(self, queue: str) -> Iterator[bytes]:
+        client: redis.Redis = self._broker.client  # type: ignore[attr-defined]  # untyped lib
+        namespace: str = self._broker.namespace  # type: ignore[attr-defined]  # untyped lib
+        for name in (queue, f"{queue}.DQ"):
+            for _, body in client.hscan_iter(f"{namespace}:{name}.msgs", count=500):
+                yield body

@@ -93,6 +93,17 @@ class InMemoryOtpStore:
                 attempts=current.attempts,
             )
 
+    def holds(self, slot_key: str, code_hash: str, *, now: datetime) -> bool:
+        """Whether the live code of the slot is this one."""
+        with self._lock:
+            current = self._live(slot_key, now)
+            return current is not None and current.code_hash == code_hash
+
+    def forget_all(self) -> None:
+        """Lose every slot, as a Redis restart without persistence does."""
+        with self._lock:
+            self._slots.clear()
+
     def consume(self, slot_key: str, code_hash: str) -> bool:
         """Delete if the code is still the one compared."""
         with self._lock:

@@ -23,6 +23,16 @@ class RecordingTaskQueue:
         with self._lock:
             self.jobs.append((job, ids))
 
+    def held_ids(self, job: Job, key: str) -> frozenset[str] | None:
+        """Ids of the recorded jobs not yet taken."""
+        with self._lock:
+            return frozenset(ids[key] for j, ids in self.jobs if j is job and key in ids)
+
+    def lose_all(self) -> None:
+        """Forget every job, as a broker that lost its data does."""
+        with self._lock:
+            self.jobs = []
+
     def take(self) -> list[tuple[Job, dict[str, str]]]:
         """Remove and return every queued job."""
         with self._lock:

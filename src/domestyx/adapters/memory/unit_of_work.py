@@ -232,7 +232,8 @@ class MemoryDeliveryRepository(_Repo):
         stale = [
             d
             for d in self._s.deliveries.values()
-            if d.status is DeliveryStatus.QUEUED and d.created_at < older_than
+            if d.status in (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+            and (d.updated_at or d.created_at) < older_than
         ]
         return copy.deepcopy(sorted(stale, key=lambda d: d.created_at)[:limit])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime, timedelta
 
 import redis
@@ -105,6 +106,15 @@ class RedisOtpStore:
             account_id=result[2] or None,
             attempts=int(result[3]),
         )
+
+    def holds(self, slot_key: str, code_hash: str, *, now: datetime) -> bool:
+        """One HMGET; a lost or replaced slot does not hold the code."""
+        with outage_as_unavailable():
+            stored, expires = self._client.hmget(self._prefix + slot_key, ["h", "e"])
+        if stored is None or expires is None or int(expires) <= _ms(now):
+            return False
+        text = stored.decode() if isinstance(stored, bytes) else str(stored)
+        return hmac.compare_digest(text.encode(), code_hash.encode())
 
     def consume(self, slot_key: str, code_hash: str) -> bool:
         """Compare-and-delete."""

@@ -39,6 +39,7 @@ class AuditEventType(enum.StrEnum):
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a name, not a secret
     DELIVERY_FAILED = "delivery_failed"
     DELIVERY_CALLBACK = "delivery_callback"
+    DELIVERY_EXPIRED = "delivery_expired"
     DOCUMENT_UPLOADED = "document_uploaded"
     DOCUMENT_REJECTED = "document_rejected"
     DOCUMENT_VIEWED = "document_viewed"

@@ -22,14 +22,15 @@ from domestyx.domain.model.delivery import (
 )
 from domestyx.domain.model.jobs import Job
 from domestyx.domain.model.keys import CodeSealer
-from domestyx.domain.model.otp import Channel
+from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
 from domestyx.domain.model.templates import MessageTemplates
 from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.otp import OtpService
 
 if TYPE_CHECKING:
     from domestyx.ports.clock import Clock
     from domestyx.ports.messaging import EmailSender, SmsSender
-    from domestyx.ports.repositories import UnitOfWorkFactory
+    from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
     from domestyx.ports.tasks import TaskQueue
 
 log = logging.getLogger("domestyx.delivery")
@@ -48,6 +49,7 @@ class DeliveryService:
     sealer: CodeSealer
     clock: Clock
     auditor: Auditor
+    otp: OtpService
     templates: MessageTemplates = MessageTemplates()
 
     def deliver(self, delivery_id: str) -> DeliveryStatus:
@@ -63,6 +65,9 @@ class DeliveryService:
                 uow.commit()
                 return delivery.status
             message = self._render(delivery)
+            if delivery.template is Template.OTP and not self._code_is_live(delivery):
+                self._expire(uow, delivery, now)
+                return DeliveryStatus.EXPIRED
             resumed = delivery.status is DeliveryStatus.SENDING
             delivery.start_attempt(now)
             uow.deliveries.save(delivery)
@@ -79,6 +84,28 @@ class DeliveryService:
             return DeliveryStatus.FAILED
         self._update(delivery_id, lambda d, now: d.mark_sent(receipt, now))
         return DeliveryStatus.SENT
+
+    def _code_is_live(self, d: Delivery) -> bool:
+        """A code lost with the OTP store (or replaced by a newer one) would not verify."""
+        code = self.sealer.unseal(d.sealed_code or "", d.id)
+        return self.otp.is_live(OtpSlot(Purpose(d.purpose or ""), d.destination), code)
+
+    def _expire(self, uow: UnitOfWork, delivery: Delivery, now: datetime) -> None:
+        """Never send a dead code: mark it expired and audit why."""
+        delivery.mark_failed("code_not_live", now, DeliveryStatus.EXPIRED)
+        uow.deliveries.save(delivery)
+        uow.audit.append(
+            self.auditor.event(
+                AuditEventType.DELIVERY_EXPIRED,
+                outcome="expired",
+                account_id=delivery.account_id,
+                subject_id=delivery.id,
+                channel=delivery.channel.value,
+                error_code="code_not_live",
+            )
+        )
+        uow.commit()
+        log.info("dead code not sent", extra={"delivery_id": delivery.id})
 
     def _render(self, d: Delivery) -> EmailMessage | SmsMessage:
         if d.template is Template.OTP:
@@ -135,10 +162,24 @@ class DeliveryService:
         """Retries are exhausted: record it (the worker reports the dead letter once)."""
         self._fail(delivery_id, reason)
 
-    def requeue_stale(self, queue: TaskQueue, older_than: timedelta = timedelta(minutes=2)) -> int:
-        """Re-enqueue messages whose first enqueue was lost (e.g. the broker blipped)."""
+    def requeue_stale(self, queue: TaskQueue, older_than: timedelta) -> int:
+        """Re-enqueue every message still waiting after `older_than` (operators' command)."""
         with self.uow() as uow:
             stale = uow.deliveries.stale_queued(self.clock.now() - older_than, limit=500)
         for delivery in stale:
             queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=delivery.id)
         return len(stale)
+
+    def requeue_lost(self, queue: TaskQueue, older_than: timedelta) -> int:
+        """Re-enqueue waiting messages the broker no longer holds (it restarted or lost keys)."""
+        held = queue.held_ids(Job.DELIVER_MESSAGE, "delivery_id")
+        if held is None:
+            return 0
+        with self.uow() as uow:
+            stale = uow.deliveries.stale_queued(self.clock.now() - older_than, limit=500)
+        lost = [d for d in stale if d.id not in held]
+        for delivery in lost:
+            queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=delivery.id)
+        if lost:
+            log.warning("requeued lost deliveries", extra={"count": len(lost)})
+        return len(lost)

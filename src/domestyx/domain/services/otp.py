@@ -38,6 +38,12 @@ class OtpService:
             slot.key(self.hasher), now=self.clock.now(), cooldown=self.policy.resend_cooldown
         )
 
+    def is_live(self, slot: OtpSlot, code: str) -> bool:
+        """Whether `code` is still the slot's live code (so sending it is worth anything)."""
+        return self.store.holds(
+            slot.key(self.hasher), slot.code_hash(self.hasher, code), now=self.clock.now()
+        )
+
     def issue(self, slot: OtpSlot, account_id: str | None) -> IssuedCode:
         """Replace the slot's code; misses are kept, a locked slot stays locked until it expires."""
         code = self.secrets.numeric_code(self.policy.digits)

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -69,15 +70,43 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
         threads=args.threads or settings.worker.threads,
         heartbeat_check="worker",
         heartbeat_every_s=settings.worker.heartbeat_s,
+        sweep=delivery_sweep(services),
+        sweep_every_s=settings.worker.sweep_every_s,
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     runner.start()
-    services.delivery.requeue_stale(services.queue)
     stop.wait()
     runner.stop()
     return 0
+
+
+def delivery_sweep(services: Services) -> Callable[[], int]:
+    """One sweeper at a time across workers: whoever takes the Redis lease re-enqueues."""
+    older_than = timedelta(seconds=services.settings.worker.delivery_requeue_after_s)
+    lease = _sweep_lease(services.settings)
+
+    def sweep() -> int:
+        if lease is not None and not lease.acquire(ttl_ms=60_000):
+            return 0
+        try:
+            return services.delivery.requeue_lost(services.queue, older_than)
+        finally:
+            if lease is not None:
+                lease.release()
+
+    return sweep
+
+
+def _sweep_lease(settings: Settings) -> Any:
+    if settings.redis.url is None:
+        return None  # one in-process worker: nobody to race with
+    import redis
+
+    from domestyx.adapters.redis.lease import RedisLease
+
+    return RedisLease(redis.Redis.from_url(settings.redis.url, socket_timeout=5), "delivery-sweep")
 
 
 def migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -173,8 +202,11 @@ def reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
 def requeue(args: argparse.Namespace, settings: Settings) -> int:
     """Lost enqueues."""
+    older_than = timedelta(seconds=max(0, args.older_than))
     return _scheduled(
-        "requeue", settings, lambda s: f"requeued {s.delivery.requeue_stale(s.queue)}"
+        "requeue",
+        settings,
+        lambda s: f"requeued {s.delivery.requeue_stale(s.queue, older_than)}",
     )
 
 

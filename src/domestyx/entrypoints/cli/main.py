@@ -45,7 +45,14 @@ def _parser() -> argparse.ArgumentParser:
         "Erase documents past retention (skips legal holds) and expired unproven registrations.",
     )
     add("reconcile", "reconcile", "Repair storage vs database drift (orphans, missing objects).")
-    add("requeue-deliveries", "requeue", "Re-enqueue messages whose first enqueue was lost.")
+    requeue = add("requeue-deliveries", "requeue", "Re-enqueue messages the broker lost.")
+    requeue.add_argument(
+        "--older-than",
+        type=int,
+        default=120,
+        metavar="SECONDS",
+        help="only messages waiting at least this long (default 120; the worker sweeps by itself)",
+    )
     backup = add("backup", "backup", "Database backup drill.")
     backup.add_argument("action", choices=["create", "verify"])
     monitors = add("monitors", "monitors", "Uptime monitors and heartbeats on Better Stack.")

@@ -164,3 +164,6 @@ class WorkerSettings:
     threads: int = var("WORKER_THREADS", default=4, parse=integer)
     heartbeat_s: int = var("WORKER_HEARTBEAT_SECONDS", default=60, parse=integer)
     broker_requeue_after_ms: int = var("BROKER_REQUEUE_AFTER_MS", default=15_000, parse=integer)
+    # A delivery still queued this long and absent from the broker is re-enqueued by the sweeper.
+    delivery_requeue_after_s: int = var("DELIVERY_REQUEUE_AFTER_SECONDS", default=30, parse=integer)
+    sweep_every_s: float = var("DELIVERY_SWEEP_SECONDS", default=5, parse=integer)

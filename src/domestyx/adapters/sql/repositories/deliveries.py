@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from domestyx.adapters.sql import tables as t
 from domestyx.domain.model.delivery import Delivery, DeliveryStatus, Template
@@ -87,11 +87,15 @@ class SqlDeliveryRepository:
         )
 
     def stale_queued(self, older_than: datetime, limit: int) -> Sequence[Delivery]:
-        """Queued and never picked up."""
+        """Waiting for a send (queued, or between retries) and untouched since `older_than`."""
         d = t.deliveries
+        waiting = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value)
         query = (
             select(d)
-            .where(d.c.status == DeliveryStatus.QUEUED.value, d.c.created_at < older_than)
+            .where(
+                d.c.status.in_(waiting),
+                func.coalesce(d.c.updated_at, d.c.created_at) < older_than,
+            )
             .order_by(d.c.created_at)
             .limit(limit)
         )
