@@ -78,7 +78,9 @@ def test_a_code_lost_with_the_otp_store_is_expired_audited_and_not_sent(world: W
 def test_after_the_loss_a_fresh_send_works_and_its_code_verifies(world: World) -> None:
     world.queue.take()
     world.otp_store.forget_all()
-    world.codes.send(Channel.EMAIL, EMAIL, Purpose.VERIFY_EMAIL, CTX)  # no cooldown left
+    world.codes.send(
+        Channel.EMAIL, EMAIL, Purpose.VERIFY_EMAIL, CTX, token=world.human("otp_send")
+    )  # no cooldown left
     assert world.run_jobs() == [DeliveryStatus.SENT]
     (code,) = world.codes_sent()
     result = world.codes.verify(Channel.EMAIL, EMAIL, Purpose.VERIFY_EMAIL, code, CTX)
@@ -88,7 +90,7 @@ def test_after_the_loss_a_fresh_send_works_and_its_code_verifies(world: World) -
 def test_a_code_replaced_by_a_newer_one_is_not_sent(world: World) -> None:
     (old,) = world.queue.take()
     world.clock.advance(61)  # past the resend cooldown
-    world.codes.send(Channel.EMAIL, EMAIL, Purpose.VERIFY_EMAIL, CTX)
+    world.codes.send(Channel.EMAIL, EMAIL, Purpose.VERIFY_EMAIL, CTX, token=world.human("otp_send"))
     assert world.delivery().deliver(old[1]["delivery_id"]) is DeliveryStatus.EXPIRED
     assert world.run_jobs() == [DeliveryStatus.SENT]
     (code,) = world.codes_sent()
