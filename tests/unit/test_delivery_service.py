@@ -9,6 +9,7 @@ import attrs
 import pytest
 
 from domestyx.adapters.memory.messaging import RecordingEmailSender, RecordingSmsSender
+from domestyx.adapters.memory.otp_store import InMemoryOtpStore
 from domestyx.adapters.memory.tasks import RecordingTaskQueue
 from domestyx.adapters.twilio.webhooks import TwilioStatusWebhook
 from domestyx.domain.model.audit import AuditEventType
@@ -22,13 +23,14 @@ from domestyx.domain.model.delivery import (
 )
 from domestyx.domain.model.errors import DependencyUnavailable
 from domestyx.domain.model.jobs import Job
-from domestyx.domain.model.keys import CodeSealer
-from domestyx.domain.model.otp import Channel
+from domestyx.domain.model.keys import CodeSealer, KeyedHasher
+from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
 from domestyx.domain.model.templates import MessageTemplates
 from domestyx.domain.services.delivery import DeliveryService
 from domestyx.entrypoints.adapters import WEBHOOKS
 from domestyx.entrypoints.services import Services
 from domestyx.ports.messaging import EmailSender, SmsSender
+from domestyx.ports.otp_store import OtpStore
 from domestyx.ports.tasks import TaskQueue
 from tests.support.worlds import Fakes, fake_services, unit_settings
 
@@ -46,6 +48,8 @@ class DeliveryWorld:
     sms: RecordingSmsSender = attrs.Factory(RecordingSmsSender)
     queue: RecordingTaskQueue = attrs.Factory(RecordingTaskQueue)
     sealer: CodeSealer = CodeSealer(b"s" * 32)
+    hasher: KeyedHasher = KeyedHasher(b"h" * 32)
+    otp_store: InMemoryOtpStore = attrs.Factory(InMemoryOtpStore)
     services: Services = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -55,7 +59,8 @@ class DeliveryWorld:
         """The root over these fakes, with further overrides or environment variables."""
         overrides = {
             EmailSender: self.email, SmsSender: self.sms, TaskQueue: self.queue,
-            CodeSealer: self.sealer, **(more or {}),
+            CodeSealer: self.sealer, KeyedHasher: self.hasher, OtpStore: self.otp_store,
+            **(more or {}),
         }  # fmt: skip
         return fake_services(self.fakes, overrides, unit_settings(**env))
 
@@ -80,12 +85,22 @@ class DeliveryWorld:
         )
         if template is Template.OTP:
             delivery.sealed_code = self.sealer.seal(CODE, delivery.id)
+            self.issue(delivery)
         for key, value in changes.items():
             setattr(delivery, key, value)
         with self.fakes.db() as uow:
             uow.deliveries.add(delivery)
             uow.commit()
         return delivery
+
+    def issue(self, delivery: Delivery) -> None:
+        """The live code in the OTP store, as the code service leaves it."""
+        slot = OtpSlot(Purpose(delivery.purpose or ""), delivery.destination)
+        self.otp_store.issue(
+            slot.key(self.hasher), slot.code_hash(self.hasher, CODE), account_id=None,
+            now=self.fakes.clock.now(), valid_for=timedelta(minutes=10),
+            cooldown=timedelta(0), max_attempts=5,
+        )  # fmt: skip
 
     def stored(self, delivery_id: str) -> Delivery:
         with self.fakes.db() as uow:
@@ -306,5 +321,19 @@ class TestRequeue:
         world.fakes.clock.advance(timedelta(minutes=3))
         world.queued()  # fresh: its first enqueue may still be on its way
         world.queued(status=DeliveryStatus.SENT)
-        assert world.service.requeue_stale(world.queue) == 1
+        assert world.service.requeue_stale(world.queue, timedelta(minutes=2)) == 1
         assert world.queue.take() == [(Job.DELIVER_MESSAGE, {"delivery_id": old.id})]
+
+    def test_the_sweep_requeues_only_what_the_broker_lost(self, world: DeliveryWorld) -> None:
+        held, lost = world.queued(), world.queued()
+        between_retries = world.queued(status=DeliveryStatus.SENDING)
+        world.queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=held.id)
+        world.fakes.clock.advance(timedelta(seconds=31))
+        fresh = world.queued()  # younger than the threshold: left alone
+        assert world.service.requeue_lost(world.queue, timedelta(seconds=30)) == 2
+        requeued = {ids["delivery_id"] for _, ids in world.queue.take()} - {held.id}
+        assert requeued == {lost.id, between_retries.id} and fresh.id not in requeued
+        # Nothing lost any more: a second sweep adds nothing.
+        for d in (held, lost, between_retries):
+            world.queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=d.id)
+        assert world.service.requeue_lost(world.queue, timedelta(seconds=30)) == 0
