@@ -4,38 +4,35 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
+import attrs
 import pytest
 
-from domestyx.adapters.memory.messaging import RecordingEmailSender, RecordingSmsSender
+from domestyx.adapters.memory.messaging import RecordingEmailSender
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.delivery import Delivery, DeliveryStatus, Template
-from domestyx.domain.model.keys import CodeSealer
 from domestyx.domain.model.otp import Channel, Purpose
 from domestyx.domain.services.delivery import DeliveryService
-from domestyx.domain.services.otp import OtpService
+from domestyx.ports.messaging import EmailSender
 from tests.support.abuse_world import AbuseWorld
 
 EMAIL = "ann@example.com"
 CTX = ClientContext(ip="192.0.2.7")
 
 
+@attrs.define
 class World(AbuseWorld):
-    """AbuseWorld plus the delivery service over the same OTP store."""
+    """AbuseWorld whose root also sends email through a recording sender."""
 
-    email: RecordingEmailSender
+    email: RecordingEmailSender = attrs.Factory(RecordingEmailSender)
+
+    def _overrides(self) -> dict[Any, object]:
+        return {**super()._overrides(), EmailSender: self.email}
 
     def delivery(self) -> DeliveryService:
-        """The worker's service over the world's fakes."""
-        return DeliveryService(
-            uow=self.db,
-            email=self.email,
-            sms=RecordingSmsSender(),
-            sealer=CodeSealer(b"s" * 32),
-            clock=self.clock,
-            auditor=self.auditor,
-            otp=OtpService(self.otp_store, self.secrets, self.hasher, self.clock),
-        )
+        """The worker's service, from the same root as the code service."""
+        return self.services.delivery
 
     def run_jobs(self) -> list[DeliveryStatus]:
         """Deliver every queued job, as the worker would."""
@@ -48,7 +45,6 @@ class World(AbuseWorld):
 @pytest.fixture
 def world() -> World:
     w = World()
-    w.email = RecordingEmailSender()
     w.account(EMAIL, "+447700900123", email_verified=False)
     return w
 

@@ -57,6 +57,7 @@ class DramatiqTaskQueue:
     def _bodies(self, queue: str) -> Iterator[bytes]:
         client: redis.Redis = self._broker.client  # type: ignore[attr-defined]  # untyped lib
         namespace: str = self._broker.namespace  # type: ignore[attr-defined]  # untyped lib
-        for name in (queue, f"{queue}.DQ"):
+        # Delay queue first: a message moving from it to the queue is then seen in one of them.
+        for name in (f"{queue}.DQ", queue):
             for _, body in client.hscan_iter(f"{namespace}:{name}.msgs", count=500):
                 yield body

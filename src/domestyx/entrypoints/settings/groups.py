@@ -166,4 +166,4 @@ class WorkerSettings:
     broker_requeue_after_ms: int = var("BROKER_REQUEUE_AFTER_MS", default=15_000, parse=integer)
     # A delivery still queued this long and absent from the broker is re-enqueued by the sweeper.
     delivery_requeue_after_s: int = var("DELIVERY_REQUEUE_AFTER_SECONDS", default=30, parse=integer)
-    sweep_every_s: float = var("DELIVERY_SWEEP_SECONDS", default=5, parse=integer)
+    sweep_every_s: int = var("DELIVERY_SWEEP_SECONDS", default=5, parse=integer)
