@@ -21,7 +21,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import HTTPRoute
 
 from domestyx.entrypoints.http import problems
-from domestyx.entrypoints.http.deps import principal
+from domestyx.entrypoints.http.deps import mfa_principal, principal
 from domestyx.entrypoints.http.examples import CROSS_FIELD, EXAMPLES, PROBLEM_EXAMPLES
 from domestyx.entrypoints.http.openapi_parts import COMPONENTS, REQUEST_ID, problem_response
 
@@ -61,7 +61,9 @@ def operations(app: Litestar) -> dict[tuple[str, str], Operation]:
 
 def _is_principal(dependency: Any) -> bool:
     # sync_to_thread providers are wrapped in an AsyncCallable holding the function as `func`.
-    return dependency is principal or getattr(dependency, "func", None) is principal
+    # mfa_principal (the staff routes') is principal plus the TOTP check: bearer-secured too.
+    bearer = (principal, mfa_principal)
+    return dependency in bearer or getattr(dependency, "func", None) in bearer
 
 
 def error_statuses(path: str, operation: dict[str, Any], op: Operation) -> set[int]:
