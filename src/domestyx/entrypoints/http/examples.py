@@ -93,7 +93,15 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "identity_status": "not_started",
         "identity_verified": False,
         "created_at": _AT,
+        "totp_enabled": False,
     },
+    "TotpEnrolmentOut": {
+        "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+        "otpauth_uri": "otpauth://totp/DomestyX:amina%40example.com"
+        "?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=DomestyX",
+        "recovery_codes": ["abcd-efgh-ijkl-mnop"] * 10,
+    },
+    "TotpConfirmIn": {"code": "482913"},
     "SessionOut": {
         "id": _ID,
         "created_at": _AT,
