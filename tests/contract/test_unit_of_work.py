@@ -363,6 +363,30 @@ class TestOutboxDocumentsReviewAudit:
             assert tx.deliveries.by_provider_id("SM1") is not None
             assert tx.deliveries.stale_queued(NOW + timedelta(hours=1), 10) == []
 
+    def test_deliveries_for_an_account_newest_first_and_only_its_own(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        add(uow, account(1), account(2))
+        mine = [
+            Delivery(
+                id=f"{i:032x}",
+                channel=Channel.EMAIL,
+                template=Template.OTP,
+                destination="a@example.com",
+                created_at=NOW + timedelta(minutes=i),
+                expires_at=NOW + timedelta(hours=1),
+                account_id=account(1 + i % 2).id,
+            )
+            for i in range(5)
+        ]
+        with uow() as tx:
+            for d in mine:
+                tx.deliveries.add(d)
+            tx.commit()
+        with uow() as tx:
+            found = tx.deliveries.for_account(account(1).id, 2)
+        assert [d.id for d in found] == [mine[4].id, mine[2].id]
+
     def test_documents_versions_and_purge_queries(self, uow: UnitOfWorkFactory) -> None:
         add(uow, account())
         docs = [

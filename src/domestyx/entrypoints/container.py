@@ -25,6 +25,7 @@ from domestyx.domain.services.recovery import RecoveryService
 from domestyx.domain.services.retention import RetentionService
 from domestyx.domain.services.review import ReviewService
 from domestyx.domain.services.sessions import SessionService
+from domestyx.domain.services.support import SupportService
 from domestyx.entrypoints.adapters import WEBHOOKS, register_adapters
 from domestyx.entrypoints.health import health_checks
 from domestyx.entrypoints.local_state import with_local_state
@@ -96,6 +97,7 @@ def _bundle(root: Root, settings: Settings) -> Services:
         accounts=g(AccountService), mfa=g(MfaService), recovery=g(RecoveryService),
         contact_change=g(ContactChangeService), delivery=g(DeliveryService),
         documents=g(DocumentService), review=g(ReviewService), retention=g(RetentionService),
+        support=g(SupportService),
         storage=g(DocumentStorage),
         queue=g(TaskQueue), reporter=g(ErrorReporter), heartbeat=g(Heartbeat),
         broker=g(dramatiq.Broker), webhooks=g(WEBHOOKS), callbacks=g(CallbackIntake),

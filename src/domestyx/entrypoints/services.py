@@ -20,6 +20,7 @@ from domestyx.domain.services.recovery import RecoveryService
 from domestyx.domain.services.retention import RetentionService
 from domestyx.domain.services.review import ReviewService
 from domestyx.domain.services.sessions import SessionService
+from domestyx.domain.services.support import SupportService
 from domestyx.entrypoints.health import HealthCheck
 from domestyx.entrypoints.settings import Settings
 from domestyx.ports.clock import Clock
@@ -56,6 +57,7 @@ class Services:
     documents: DocumentService
     review: ReviewService
     retention: RetentionService
+    support: SupportService
     storage: DocumentStorage
     queue: TaskQueue
     reporter: ErrorReporter

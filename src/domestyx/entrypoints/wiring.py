@@ -28,6 +28,7 @@ from domestyx.domain.services.retention import RetentionService
 from domestyx.domain.services.review import ReviewService
 from domestyx.domain.services.review_policy import RequiredKinds
 from domestyx.domain.services.sessions import SessionService
+from domestyx.domain.services.support import SupportService
 from domestyx.entrypoints.adapters import WEBHOOKS
 from domestyx.entrypoints.root import Root
 from domestyx.entrypoints.settings import Settings
@@ -109,6 +110,13 @@ def register_services(root: Root, settings: Settings) -> None:
         lambda: ReviewService(
             uow=g(UnitOfWorkFactory), ids=g(IdGenerator), clock=g(Clock), auditor=g(Auditor),
             required=g(RequiredKinds),
+        ),
+    )  # fmt: skip
+    root.provide(
+        SupportService,
+        lambda: SupportService(
+            uow=g(UnitOfWorkFactory), codes=g(CodeService), queue=g(TaskQueue), clock=g(Clock),
+            auditor=g(Auditor), contacts=g(ContactCanonicalizer),
         ),
     )  # fmt: skip
     root.provide(

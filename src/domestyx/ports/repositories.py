@@ -206,6 +206,10 @@ class DeliveryRepository(Protocol):
         """Messages waiting for a send (queued or between retries), untouched since then."""
         ...
 
+    def for_account(self, account_id: str, limit: int) -> Sequence[Delivery]:
+        """An account's newest messages first (support looks at these)."""
+        ...
+
 
 class MfaRepository(Protocol):
     """Authenticator secrets and recovery codes."""

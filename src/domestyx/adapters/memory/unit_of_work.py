@@ -237,6 +237,11 @@ class MemoryDeliveryRepository(_Repo):
         ]
         return copy.deepcopy(sorted(stale, key=lambda d: d.created_at)[:limit])
 
+    def for_account(self, account_id: str, limit: int) -> Sequence[Delivery]:
+        """Newest first."""
+        mine = [d for d in self._s.deliveries.values() if d.account_id == account_id]
+        return copy.deepcopy(sorted(mine, key=lambda d: d.created_at, reverse=True)[:limit])
+
 
 class MemoryDocumentRepository(_Repo):
     """Document versions."""

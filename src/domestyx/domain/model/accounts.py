@@ -148,6 +148,20 @@ class Account:
         self.identity_status = status
         self.updated_at = now
 
+    def suspend(self, now: datetime) -> None:
+        """Lock the account: no sign-in, no refresh, no request with an old access token."""
+        if self.status is not AccountStatus.PENDING and self.status is not AccountStatus.ACTIVE:
+            raise IllegalTransition(f"account is {self.status}")
+        self.status = AccountStatus.SUSPENDED
+        self.updated_at = now
+
+    def reinstate(self, now: datetime) -> None:
+        """Unlock: back to active when both contacts are proven, else pending."""
+        if self.status is not AccountStatus.SUSPENDED:
+            raise IllegalTransition(f"account is {self.status}, not suspended")
+        self.status = AccountStatus.ACTIVE if self.contacts_verified else AccountStatus.PENDING
+        self.updated_at = now
+
     def delete(self, now: datetime) -> None:
         """Close the account for good; documents are scheduled for erasure by the caller."""
         if self.status is AccountStatus.DELETED:

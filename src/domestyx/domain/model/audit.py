@@ -59,6 +59,11 @@ class AuditEventType(enum.StrEnum):
     MFA_ENABLED = "mfa_enabled"
     MFA_FAILED = "mfa_failed"
     MFA_RECOVERY_USED = "mfa_recovery_code_used"
+    SUPPORT_VIEWED = "support_viewed"
+    ACCOUNT_LOCKED = "account_locked"
+    ACCOUNT_UNLOCKED = "account_unlocked"
+    SUPPORT_SIGNED_OUT = "support_signed_out"
+    SUPPORT_RESENT = "support_resent"
 
 
 @attrs.frozen

@@ -236,3 +236,10 @@ def monitors(args: argparse.Namespace, settings: Settings) -> int:
 
     configure_logging(settings.observability.log_format, settings.observability.log_level)
     return sync_monitors(settings, dry_run=args.dry_run)
+
+
+def accounts(args: argparse.Namespace, settings: Settings) -> int:
+    """Support tools: show, lock, unlock, sign-out, resend (see cli/accounts.py)."""
+    from domestyx.entrypoints.cli.accounts import run
+
+    return run(args, _services(settings))

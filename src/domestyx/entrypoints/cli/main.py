@@ -58,11 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     monitors = add("monitors", "monitors", "Uptime monitors and heartbeats on Better Stack.")
     monitors.add_argument("action", choices=["sync"])
     monitors.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    support = add("accounts", "accounts", ACCOUNTS_HELP)
+    support.add_argument("action", choices=["show", "lock", "unlock", "sign-out", "resend"])
+    support.add_argument("account", help="account id, email or E.164 phone")
+    support.add_argument("--staff", required=True, help="email of the staff member acting")
+    support.add_argument("--reason", default="", help="why (required except for show)")
+    support.add_argument("--json", action="store_true", help="machine-readable output")
     keys = sub.add_parser("keys", help=KEYS_HELP, description=KEYS_HELP)
     keys.add_argument("action", choices=["generate", "public"])
     return parser
 
 
+ACCOUNTS_HELP = "Support tools: show an account, lock, unlock, sign out everywhere, resend a code."
 KEYS_HELP = (
     "Access-token keys: `generate` prints a new Ed25519 private key PEM (JWT_SIGNING_KEY); "
     "`public` reads a private key PEM on stdin and prints its public half "

@@ -30,6 +30,7 @@ from domestyx.entrypoints.http.routes.keys import KeysController
 from domestyx.entrypoints.http.routes.me import MeController
 from domestyx.entrypoints.http.routes.recovery import PasswordController
 from domestyx.entrypoints.http.routes.review import AdminController, VerificationController
+from domestyx.entrypoints.http.routes.support import SupportController
 from domestyx.entrypoints.http.routes.system import SystemController
 from domestyx.entrypoints.http.routes.web import web_handlers
 from domestyx.entrypoints.http.routes.webhooks import WebhookController
@@ -53,6 +54,7 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
         DocumentsController,
         VerificationController,
         AdminController,
+        SupportController,
         WebhookController,
         *web_handlers(settings),
     ]

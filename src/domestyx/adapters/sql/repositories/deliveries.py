@@ -100,3 +100,14 @@ class SqlDeliveryRepository:
             .limit(limit)
         )
         return [_delivery(row._mapping) for row in self._conn.execute(query)]
+
+    def for_account(self, account_id: str, limit: int) -> Sequence[Delivery]:
+        """Newest first."""
+        d = t.deliveries
+        query = (
+            select(d)
+            .where(d.c.account_id == account_id)
+            .order_by(d.c.created_at.desc(), d.c.id)
+            .limit(limit)
+        )
+        return [_delivery(row._mapping) for row in self._conn.execute(query)]
