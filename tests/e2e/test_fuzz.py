@@ -74,6 +74,12 @@ OPERATIONS = (
     "POST /api/v1/admin/verifications/{verification_id}/decision",
     "GET /api/v1/admin/documents/{document_id}",
     "GET /api/v1/admin/documents/{document_id}/download",
+    "GET /api/v1/admin/accounts",
+    "GET /api/v1/admin/accounts/{account_id}",
+    "POST /api/v1/admin/accounts/{account_id}/lock",
+    "POST /api/v1/admin/accounts/{account_id}/unlock",
+    "POST /api/v1/admin/accounts/{account_id}/sign-out-everywhere",
+    "POST /api/v1/admin/accounts/{account_id}/resend",
 )
 # Closing the account ends every later authenticated call, so it runs on throwaway accounts.
 ACCOUNT_DELETION = "DELETE /api/v1/me"

@@ -212,3 +212,60 @@ def _problem(status: int, code: str, detail: str) -> dict[str, Any]:
 
 
 PROBLEM_EXAMPLES = {status: _problem(status, *_CODES[status]) for status in _CODES}
+# Support tools (/api/v1/admin/accounts): contacts always masked.
+_SUMMARY = {
+    "id": _ID,
+    "email": "a***@example.com",
+    "phone": "+25********11",
+    "role": "worker",
+    "status": "pending",
+    "email_verified": True,
+    "phone_verified": False,
+    "identity_status": "not_started",
+    "created_at": _AT,
+}
+EXAMPLES |= {
+    "ReasonIn": {"reason": "ticket 4711: worker never got the SMS"},
+    "AccountSummaryOut": _SUMMARY,
+    "ActionOut": {"account_id": _ID, "status": "suspended", "sessions_revoked": 2},
+    "DossierOut": {
+        "account": _SUMMARY,
+        "sessions": [
+            {
+                "id": _ID,
+                "created_at": _AT,
+                "last_used_at": _AT,
+                "expires_at": "2026-12-25T09:30:00Z",
+                "user_agent": "Mozilla/5.0",
+                "ip": "203.0.113.7",
+            }
+        ],
+        "deliveries": [
+            {
+                "id": _ID,
+                "channel": "sms",
+                "template": "otp",
+                "destination": "+25********11",
+                "purpose": "verify_phone",
+                "status": "undelivered",
+                "attempts": 1,
+                "provider_id": "SM0123456789abcdef0123456789abcdef",
+                "error_code": "30003",
+                "created_at": _AT,
+                "updated_at": _AT,
+            }
+        ],
+        "events": [
+            {
+                "id": _ID,
+                "occurred_at": _AT,
+                "event": "otp_sent",
+                "outcome": "ok",
+                "actor_id": None,
+                "subject_id": _ID,
+                "ip": "203.0.113.7",
+                "details": {"channel": "sms", "purpose": "verify_phone"},
+            }
+        ],
+    },
+}

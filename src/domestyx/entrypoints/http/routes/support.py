@@ -9,6 +9,7 @@ from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
+from domestyx.domain.model import errors as e
 from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
 from domestyx.entrypoints.http.support_schemas import (
     AccountSummaryOut,
@@ -21,6 +22,7 @@ from domestyx.entrypoints.http.support_schemas import (
 
 Req = Request[Any, Any, Any]
 ACCOUNT = "/accounts/{account_id:str}"
+ACTION_ERRORS = [e.NotFound, e.Forbidden, e.Conflict, e.InvalidInput]
 
 
 class SupportController(Controller):
@@ -30,7 +32,7 @@ class SupportController(Controller):
     tags = ["admin"]
     dependencies = {"caller": Provide(principal, sync_to_thread=True)}
 
-    @get("/accounts", sync_to_thread=True)
+    @get("/accounts", sync_to_thread=True, errors=[e.NotFound, e.InvalidInput])
     def lookup(
         self,
         request: Req,
@@ -42,13 +44,13 @@ class SupportController(Controller):
         found = services_of(request).support.find(caller, email=email, phone=phone)
         return [summary_out(a) for a in found]
 
-    @get(ACCOUNT, sync_to_thread=True)
+    @get(ACCOUNT, sync_to_thread=True, errors=[e.NotFound])
     def show(self, request: Req, caller: Caller, account_id: FromPath[str]) -> DossierOut:
         """Status, verification, sessions, recent deliveries and audit events (audited)."""
         support = services_of(request).support
         return dossier_out(support.show(caller, account_id, client_context(request)))
 
-    @post(f"{ACCOUNT}/lock", status_code=HTTP_200_OK, sync_to_thread=True)
+    @post(f"{ACCOUNT}/lock", status_code=HTTP_200_OK, sync_to_thread=True, errors=ACTION_ERRORS)
     def lock(
         self, request: Req, caller: Caller, account_id: FromPath[str], data: JSONBody[ReasonIn]
     ) -> ActionOut:
@@ -57,7 +59,7 @@ class SupportController(Controller):
         revoked = support.lock(caller, account_id, data.reason, client_context(request))
         return ActionOut(account_id=account_id, status="suspended", sessions_revoked=revoked)
 
-    @post(f"{ACCOUNT}/unlock", status_code=HTTP_200_OK, sync_to_thread=True)
+    @post(f"{ACCOUNT}/unlock", status_code=HTTP_200_OK, sync_to_thread=True, errors=ACTION_ERRORS)
     def unlock(
         self, request: Req, caller: Caller, account_id: FromPath[str], data: JSONBody[ReasonIn]
     ) -> ActionOut:
@@ -66,7 +68,12 @@ class SupportController(Controller):
         account = support.unlock(caller, account_id, data.reason, client_context(request))
         return ActionOut(account_id=account.id, status=account.status.value)
 
-    @post(f"{ACCOUNT}/sign-out-everywhere", status_code=HTTP_200_OK, sync_to_thread=True)
+    @post(
+        f"{ACCOUNT}/sign-out-everywhere",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        errors=ACTION_ERRORS,
+    )
     def sign_out(
         self, request: Req, caller: Caller, account_id: FromPath[str], data: JSONBody[ReasonIn]
     ) -> ActionOut:
@@ -77,7 +84,12 @@ class SupportController(Controller):
         )
         return ActionOut(account_id=account_id, status="signed_out", sessions_revoked=revoked)
 
-    @post(f"{ACCOUNT}/resend", status_code=HTTP_200_OK, sync_to_thread=True)
+    @post(
+        f"{ACCOUNT}/resend",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        errors=[*ACTION_ERRORS, e.ResendTooSoon],
+    )
     def resend(
         self, request: Req, caller: Caller, account_id: FromPath[str], data: JSONBody[ReasonIn]
     ) -> ActionOut:
