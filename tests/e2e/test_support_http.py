@@ -13,6 +13,7 @@ from domestyx.domain.model.accounts import Role
 from domestyx.domain.model.audit import AuditEvent, AuditEventType
 from tests.support.problems import assert_problem
 from tests.support.stack import Stack, WorkerProcess, email_code, sms_code
+from tests.support.totp import staff_tokens
 
 pytestmark = pytest.mark.e2e
 ANN, ANN_PHONE = "ann@example.com", "+447700900123"
@@ -64,10 +65,19 @@ def people(api: Any, stack: Stack, worker: WorkerProcess) -> People:
     }
     assert api.post("/api/v1/auth/otp/verify", json=verify).status_code == 200
     ann = _login(api, stack, ANN).json()
-    staff_account = api.services.accounts.create_staff(STAFF, STAFF_PHONE, PASSWORD, Role.ADMIN)
-    staff = _login(api, stack, STAFF).json()
+    staff = _staff(api, stack)
     me = api.get("/api/v1/me", headers=_auth(ann)).json()
-    return People(me["id"], ann, staff_account.id, _auth(staff))
+    staff_me = api.get("/api/v1/me", headers=_auth(staff)).json()
+    return People(me["id"], ann, staff_me["id"], _auth(staff))
+
+
+def _staff(api: Any, stack: Stack) -> dict[str, Any]:
+    """An admin signed in with password and TOTP (the staff routes demand the second factor)."""
+    tokens, _ = staff_tokens(
+        api, api.services, STAFF, STAFF_PHONE, Role.ADMIN,
+        turnstile=lambda: stack.turnstile.issue("login"),
+    )  # fmt: skip
+    return tokens
 
 
 def test_lookup_by_email_and_phone_in_any_spelling_masks_contacts(api: Any, people: People) -> None:
@@ -192,6 +202,21 @@ def test_non_staff_get_404_and_anonymous_401(api: Any, people: People) -> None:
         assert uow.accounts.get(people.staff_id).status.value == "active"
 
 
+def test_staff_without_a_second_factor_get_403_mfa_required_everywhere(
+    api: Any, stack: Stack, people: People
+) -> None:
+    api.services.accounts.create_staff("rex@example.com", "+447700900998", PASSWORD, Role.ADMIN)
+    password_only = _auth(_login(api, stack, "rex@example.com").json())
+    routes = [("get", BASE + "?email=" + ANN), ("get", f"{BASE}/{people.ann_id}")]
+    routes += [("post", f"{BASE}/{people.ann_id}/{a}") for a in ACTIONS]
+    for method, url in routes:
+        kwargs: dict[str, Any] = {"json": {"reason": "r"}} if method == "post" else {}
+        refused = assert_problem(getattr(api, method)(url, headers=password_only, **kwargs), 403)
+        assert refused["type"].endswith("/mfa-required")
+    assert api.get("/api/v1/me", headers=_auth(people.ann)).status_code == 200
+    assert not _events(api, people.ann_id, AuditEventType.SUPPORT_VIEWED)
+
+
 def test_staff_cannot_lock_themselves_and_unknown_ids_are_404(api: Any, people: People) -> None:
     own = api.post(f"{BASE}/{people.staff_id}/lock", json={"reason": "r"}, headers=people.staff)
     assert_problem(own, 403)
@@ -213,8 +238,7 @@ def test_resend_requeues_the_waiting_message_instead_of_minting_a_code(
         "turnstile_token": stack.turnstile.issue("register"),
     }
     assert api.post("/api/v1/auth/register", json=body).status_code == 202
-    api.services.accounts.create_staff(STAFF, STAFF_PHONE, PASSWORD, Role.ADMIN)
-    staff = _auth(_login(api, stack, STAFF).json())
+    staff = _auth(_staff(api, stack))
     [row] = api.get(BASE, params={"email": ANN}, headers=staff).json()
     with api.services.uow() as uow:
         [waiting] = uow.deliveries.for_account(row["id"], 10)

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from domestyx.domain.model import errors as e
-from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
+from domestyx.entrypoints.http.deps import Caller, client_context, mfa_principal, services_of
 from domestyx.entrypoints.http.support_schemas import (
     AccountSummaryOut,
     ActionOut,
@@ -30,7 +30,8 @@ class SupportController(Controller):
 
     path = "/api/v1/admin"
     tags = ["admin"]
-    dependencies = {"caller": Provide(principal, sync_to_thread=True)}
+    # The same staff dependency as the review routes: no second factor, 403 mfa-required.
+    dependencies = {"caller": Provide(mfa_principal, sync_to_thread=True)}
 
     @get("/accounts", sync_to_thread=True, errors=[e.NotFound, e.InvalidInput])
     def lookup(
