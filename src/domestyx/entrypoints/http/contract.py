@@ -20,6 +20,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import HTTPRoute
 
+from domestyx.domain.model.errors import MfaRequired
 from domestyx.entrypoints.http import problems
 from domestyx.entrypoints.http.deps import mfa_principal, principal
 from domestyx.entrypoints.http.examples import CROSS_FIELD, EXAMPLES, PROBLEM_EXAMPLES
@@ -37,6 +38,7 @@ class Operation:
     statuses: frozenset[int]
     optional_bearer: bool
     body: type[msgspec.Struct] | None
+    staff: bool = False
 
 
 def operations(app: Litestar) -> dict[tuple[str, str], Operation]:
@@ -52,6 +54,7 @@ def operations(app: Litestar) -> dict[tuple[str, str], Operation]:
             body = getattr(data, "annotation", None)
             found[(route.path_format or "/", method.lower())] = Operation(
                 secured=any(_is_principal(p.dependency) for p in dependencies),
+                staff=any(_is(p.dependency, (mfa_principal,)) for p in dependencies),
                 optional_bearer=bool(handler.opt.get("optional_bearer")),
                 statuses=frozenset(problems.status_of_class(error) for error in errors),
                 body=body if isinstance(body, type) and issubclass(body, msgspec.Struct) else None,
@@ -62,8 +65,11 @@ def operations(app: Litestar) -> dict[tuple[str, str], Operation]:
 def _is_principal(dependency: Any) -> bool:
     # sync_to_thread providers are wrapped in an AsyncCallable holding the function as `func`.
     # mfa_principal (the staff routes') is principal plus the TOTP check: bearer-secured too.
-    bearer = (principal, mfa_principal)
-    return dependency in bearer or getattr(dependency, "func", None) in bearer
+    return _is(dependency, (principal, mfa_principal))
+
+
+def _is(dependency: Any, providers: tuple[Any, ...]) -> bool:
+    return dependency in providers or getattr(dependency, "func", None) in providers
 
 
 def error_statuses(path: str, operation: dict[str, Any], op: Operation) -> set[int]:
@@ -82,6 +88,8 @@ def error_statuses(path: str, operation: dict[str, Any], op: Operation) -> set[i
         statuses |= {400}
     if op.secured:
         statuses |= {401, 503}  # every bearer call looks its session up in the database
+    if op.staff:
+        statuses |= {problems.status_of_class(MfaRequired)}  # a staff session without TOTP
     return statuses | {500}  # a bug: reported, and answered as a problem like any other
 
 
