@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.support.app import DUMMY_TOKEN, PASSWORD, build_services, embedded_settings, rate_limits
 from tests.support.files import png
@@ -161,7 +162,12 @@ def test_the_generated_client_runs_the_whole_flow(world: tuple[Generated, httpx.
     link = gen.op("documents_download").sync(client=authed, document_id=document.id)
     assert isinstance(link, m.DownloadOut)
     url = urlparse(link.url)
-    assert http.get(f"{url.path}?{url.query}").content == image
+    # Images are stored re-encoded (no metadata), so the download is the same picture, not
+    # the same bytes: a PNG of the uploaded size whose length the API reported.
+    downloaded = http.get(f"{url.path}?{url.query}").content
+    with Image.open(io.BytesIO(downloaded)) as picture:
+        assert (picture.format, picture.size) == ("PNG", (4, 4))
+    assert len(downloaded) == document.size
 
     # A forced 422: both email and phone on login, parsed as a problem with the field.
     invalid = gen.op("auth_login").sync_detailed(client=client, body=m.LoginIn(
