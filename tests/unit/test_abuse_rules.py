@@ -130,3 +130,18 @@ def test_on_delivery_limits_are_checked_on_admission_and_spent_only_by_spend() -
 
 def _subjects(operation: Operation) -> dict[Scope, str]:
     return {scope: "s" for scope in GUARDS[operation].scopes if scope is not Scope.IP}
+
+
+def test_no_http_handler_applies_a_limit_itself() -> None:
+    """Handlers only parse and call: every limit is applied inside the use case by the guard."""
+    import ast
+    from pathlib import Path
+
+    routes = Path(__file__).resolve().parents[2] / "src/domestyx/entrypoints/http/routes"
+    offenders = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted(routes.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr == "guard"
+    ]
+    assert offenders == []

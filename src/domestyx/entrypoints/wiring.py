@@ -143,7 +143,7 @@ def _sessions(root: Root) -> SessionService:
     return SessionService(
         uow=g(UnitOfWorkFactory), signer=g(TokenSigner), hasher=g(KeyedHasher),
         ids=g(IdGenerator), secrets=g(SecretGenerator), clock=g(Clock), auditor=g(Auditor),
-        policy=g(SessionPolicy),
+        policy=g(SessionPolicy), guard=g(RequestGuard),
     )  # fmt: skip
 
 
@@ -211,7 +211,7 @@ def _documents(root: Root, settings: Settings) -> DocumentService:
         uow=g(UnitOfWorkFactory), storage=g(DocumentStorage), ids=g(IdGenerator),
         secrets=g(SecretGenerator), clock=g(Clock), auditor=g(Auditor),
         retention=g(RetentionPolicy), max_size=settings.policy.max_upload_bytes,
-        sanitizer=g(UploadSanitizer),
+        sanitizer=g(UploadSanitizer), guard=g(RequestGuard),
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import attrs
 
+from domestyx.domain.model.abuse import Operation, Scope
 from domestyx.domain.model.audit import AuditEvent, AuditEventType, ClientContext
 from domestyx.domain.model.documents import Document, DocumentKind, RetentionPolicy, storage_key
 from domestyx.domain.model.errors import Conflict, NotFound
@@ -23,6 +24,7 @@ from domestyx.domain.services.document_access import (
     staff_view,
     under_review,
 )
+from domestyx.domain.services.guards import RequestGuard
 from domestyx.domain.services.upload_checks import REFUSALS, UploadInspection
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ class DocumentService:
     clock: Clock
     auditor: Auditor
     sanitizer: UploadSanitizer
+    guard: RequestGuard
     retention: RetentionPolicy = RetentionPolicy()
     max_size: int = attrs.field(default=DEFAULT_MAX_SIZE, validator=attrs.validators.gt(0))
     url_ttl: timedelta = attrs.field(default=MAX_URL_TTL, validator=_check_url_ttl)
@@ -75,6 +78,7 @@ class DocumentService:
         declared_type: str = "",
     ) -> Document:
         """Parse the stream, store the clean result under a random key, record a new version."""
+        self.guard.limit({Operation.UPLOAD: {Scope.ACCOUNT: principal.account_id}}, ctx)
         with self.uow() as uow:
             check_upload(uow, principal, kind)
         inspection = UploadInspection(self.sanitizer, self.max_size)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from domestyx.domain.model.abuse import Operation
 from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.errors import InvalidToken, NotFound
@@ -22,6 +23,7 @@ from domestyx.domain.model.sessions import (
     TokenPair,
 )
 from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.guards import RequestGuard
 
 if TYPE_CHECKING:
     from domestyx.ports.clock import Clock
@@ -43,6 +45,7 @@ class SessionService:
     secrets: SecretGenerator
     clock: Clock
     auditor: Auditor
+    guard: RequestGuard
     policy: SessionPolicy = SessionPolicy()
 
     def start(
@@ -67,6 +70,7 @@ class SessionService:
 
     def refresh(self, raw: str, ctx: ClientContext) -> TokenPair:
         """Rotate; a second use after the grace window revokes the whole family."""
+        self.guard.limit({Operation.REFRESH: {}}, ctx)  # the guard buckets the IP (v6 per /64)
         now = self.clock.now()
         with self.uow() as uow:
             found = uow.sessions.find_token(self._hash(raw)) if raw.startswith(_PREFIX) else None

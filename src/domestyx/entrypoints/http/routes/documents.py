@@ -12,7 +12,6 @@ from litestar.params import FromPath, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from domestyx.domain.model import errors as e
-from domestyx.domain.model.abuse import Operation, Scope
 from domestyx.domain.model.documents import Document, DocumentKind
 from domestyx.entrypoints.http.deps import Caller, client_context, principal, services_of
 from domestyx.entrypoints.http.schemas import DocumentOut, DownloadOut, UploadType
@@ -70,7 +69,6 @@ class DocumentsController(Controller):
     def upload(self, request: Req, caller: Caller, data: MultipartBody[UploadForm]) -> DocumentOut:
         """Type from the bytes, never the header or the name; stored under a random key."""
         services, ctx = services_of(request), client_context(request)
-        services.guard.limit({Operation.UPLOAD: {Scope.ACCOUNT: caller.account_id}}, ctx)
         with data.file.file as spooled:
             document = services.documents.upload(
                 caller,
