@@ -104,6 +104,17 @@ def deliveries(services: Services, channel: str) -> list[Any]:
         return [row._mapping for row in conn.execute(query)]
 
 
+def superseded(services: Services, channel: str, to: str) -> int:
+    """Deliveries to `to` never sent because a newer code replaced theirs first (dead codes)."""
+    return sum(
+        1
+        for row in deliveries(services, channel)
+        if row["destination"] == to
+        and row["status"] == DeliveryStatus.EXPIRED.value
+        and row["error_code"] == "code_not_live"
+    )
+
+
 def all_settled(services: Services, channel: str) -> bool:
     """Every delivery of the channel left the queue (sent, or failed for good)."""
     pending = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value)
