@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
 
 import sentry_sdk
+from sentry_sdk.integrations.atexit import AtexitIntegration
+from sentry_sdk.integrations.dedupe import DedupeIntegration
 from sentry_sdk.integrations.dramatiq import DramatiqIntegration
+from sentry_sdk.integrations.excepthook import ExcepthookIntegration
 from sentry_sdk.integrations.litestar import LitestarIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.modules import ModulesIntegration
+from sentry_sdk.integrations.threading import ThreadingIntegration
 
 from domestyx.adapters.sentry.scrubber import Scrubber
 
@@ -34,11 +40,18 @@ def init_sentry(
     environment: str,
     release: str,
     server_name: str | None = None,
-    integrations: Sequence[str] = ("litestar", "dramatiq"),
+    integrations: Sequence[str] = ("dramatiq",),
     traces_sample_rate: float = 0.0,
     pseudonym_key: bytes | None = None,
 ) -> None:
-    """Start reporting to `dsn`; every event and breadcrumb passes the scrubber first.
+    """Start reporting to `dsn`; every event (its breadcrumbs included) passes the scrubber first.
+
+    Only the integrations listed here run: none of the SDK's auto-enabled ones (SQLAlchemy,
+    Redis, httpx, boto3...), which add a breadcrumb or a span to every call on the request path
+    and were only ever thrown away. "litestar" is for tracing: it opens a transaction, parses the
+    body and wraps every middleware in a span on every request, so with traces off the app
+    reports its own unhandled errors (`problems.unexpected_error`) and `request_scope` gives
+    each request its isolation scope instead.
 
     Call this before the Dramatiq broker is constructed: DramatiqIntegration patches
     `Broker.__init__` to add its middleware, so a broker built earlier reports nothing.
@@ -55,11 +68,21 @@ def init_sentry(
         environment=environment,
         release=release,
         server_name=server_name,
-        # Warnings and errors become breadcrumbs, never events: errors reach Sentry through the
-        # ErrorReporter port and the framework integrations, so each is reported once. Info
-        # lines (one access-log line per request) would cost more than they tell.
+        # A fixed list: what is not named here costs nothing per request.
+        default_integrations=False,
+        auto_enabling_integrations=False,
         integrations=[
+            # Warnings and errors become breadcrumbs, never events: errors reach Sentry through
+            # the ErrorReporter port, so each is reported once. Info lines (one access-log line
+            # per request) would cost more than they tell.
             LoggingIntegration(level=logging.WARNING, event_level=None),
+            # Once per event or per process, never per request: duplicates dropped, crashes of
+            # threads and of the process reported, queued events flushed at exit, versions.
+            DedupeIntegration(),
+            ThreadingIntegration(),
+            ExcepthookIntegration(),
+            AtexitIntegration(),
+            ModulesIntegration(),
             *(_INTEGRATIONS[name]() for name in integrations),
         ],
         traces_sample_rate=traces_sample_rate,
@@ -69,16 +92,26 @@ def init_sentry(
         # Stack traces keep file, function and line, never local variables: a secret in a
         # neutrally named variable can't be scrubbed by name or shape.
         include_local_variables=False,
+        # Scrubbed once per event, after the SDK serialised it and attached the breadcrumbs, so
+        # every string that can leave the process passes here; breadcrumbs that are never sent
+        # (nearly all of them) cost no scrubbing.
         before_send=scrubber.before_send,
         # Transactions skip before_send, yet carry URLs, query strings and span data.
         before_send_transaction=scrubber.before_send,
-        before_breadcrumb=scrubber.before_breadcrumb,
     )
 
 
 def attach_request_id(request_id: str) -> None:
     """Tag every event of the current request (its isolation scope) with the request id."""
     sentry_sdk.get_isolation_scope().set_tag("request_id", request_id)
+
+
+@contextmanager
+def request_scope(request_id: str) -> Iterator[None]:
+    """One isolation scope per request, tagged with its id, so no tag or breadcrumb leaks across."""
+    with sentry_sdk.isolation_scope():
+        attach_request_id(request_id)
+        yield
 
 
 class SentryErrorReporter:

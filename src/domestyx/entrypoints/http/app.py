@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from litestar import Litestar
@@ -101,9 +102,9 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
             {
                 "services": services,
                 "readiness": ReadinessProbe(services.health),
-                "unhandled_reporter": None
-                if settings.observability.sentry_dsn_backend
-                else services.reporter,
+                # The app reports its own 5xx: Sentry's Litestar integration is not installed
+                # (its per-request transaction, body parsing and spans are not worth paying).
+                "unhandled_reporter": services.reporter,
             }
         ),
         # Lambdas: Litestar passes the app to hooks that take arguments.
@@ -124,12 +125,12 @@ def body_limits(settings: Settings) -> BodyLimits:
     )
 
 
-def _sentry_tagger(dsn: str | None) -> Callable[[str], None] | None:
+def _sentry_tagger(dsn: str | None) -> Callable[[str], AbstractContextManager[None]] | None:
     if not dsn:
         return None
-    from domestyx.adapters.sentry.reporter import attach_request_id
+    from domestyx.adapters.sentry.reporter import request_scope
 
-    return attach_request_id
+    return request_scope
 
 
 def _cors(origins: tuple[str, ...]) -> CORSConfig | None:

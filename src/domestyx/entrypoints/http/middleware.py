@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from litestar.enums import ScopeType
@@ -44,7 +45,7 @@ class EdgeMiddleware:
         *,
         trusted: Sequence[Network],
         hsts: bool,
-        on_request: Callable[[str], None] | None = None,
+        on_request: Callable[[str], AbstractContextManager[None]] | None = None,
     ) -> None:
         self.app = app
         self.trusted = trusted
@@ -60,8 +61,8 @@ class EdgeMiddleware:
         incoming = headers.get("x-request-id", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = set_request_id(request_id)
-        if self.on_request is not None:
-            self.on_request(request_id)  # e.g. tag Sentry events with the request id
+        # e.g. a Sentry scope for this request, tagged with its id
+        request_context = nullcontext() if self.on_request is None else self.on_request(request_id)
         peer = (scope.get("client") or ("", 0))[0] or ""
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
@@ -90,7 +91,8 @@ class EdgeMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            with request_context:
+                await self.app(scope, receive, send_wrapper)
         finally:
             _log(scope, state, status["code"], started)
             reset_request_id(token)

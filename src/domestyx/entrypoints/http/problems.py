@@ -129,6 +129,8 @@ def domain_error(request: Request[Any, Any, Any], exc: e.DomainError) -> Respons
         extra["reason"] = exc.reason
     if isinstance(exc, e.DependencyUnavailable) and exc.dependency:
         extra["dependency"] = exc.dependency
+    if status >= 500:
+        _report(request, exc)  # an outage on-call must see; 4xx are by design, never reported
     return problem(request, status, exc.code, exc.detail, headers=headers, **extra)
 
 
@@ -164,6 +166,7 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         headers["Connection"] = "close"
     if status >= 500:
         log.error("framework error", exc_info=exc)
+        _report(request, exc)
         return problem(request, status, "internal-error", "Something went wrong on our side.")
     return problem(request, status, code, _clean(exc.detail), headers=headers)
 
@@ -171,13 +174,7 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """Anything else: a 500 with no internals; the traceback goes to the log and Sentry."""
     log.error("unhandled error", exc_info=exc)
-    # With Sentry, its Litestar integration already reports unhandled errors (with the request);
-    # reporting here too would send every crash twice.
-    reporter = getattr(request.app.state, "unhandled_reporter", None)
-    if reporter is not None:
-        reporter.capture_exception(
-            exc, request_id=current_request_id() or "", route=request.url.path
-        )
+    _report(request, exc)
     return problem(
         request,
         HTTP_500_INTERNAL_SERVER_ERROR,
@@ -194,6 +191,18 @@ def undecodable_body(
     if any("litestar/serialization" in frame.filename for frame in frames):
         return problem(request, 400, "invalid-request", "The request body is not valid UTF-8 JSON.")
     return unexpected_error(request, exc)
+
+
+def _report(request: Request[Any, Any, Any], exc: BaseException) -> None:
+    """5xx go to the ErrorReporter, tagged with the request; the app is their only reporter."""
+    reporter = getattr(request.app.state, "unhandled_reporter", None)
+    if reporter is not None:
+        reporter.capture_exception(
+            exc,
+            request_id=current_request_id() or "",
+            route=request.url.path,
+            method=request.method,
+        )
 
 
 def _clean(detail: str) -> str:
