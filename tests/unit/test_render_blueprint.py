@@ -78,3 +78,13 @@ def test_secrets_are_never_given_values(service: dict[str, Any]) -> None:
 def test_python_version_is_pinned() -> None:
     versions = {v["value"] for v in GROUPS["domestyx-shared"] if v["key"] == "PYTHON_VERSION"}
     assert len(versions) == 1 and re.fullmatch(r"3\.11\.\d+", versions.pop())
+
+
+# CPUs of Render's instance types; a Python process uses at most about one.
+PLAN_CPUS = {"starter": 1, "standard": 1, "pro": 2, "pro plus": 4, "pro max": 4, "pro ultra": 8}
+
+
+def test_the_api_runs_one_server_process_per_cpu_of_its_plan() -> None:
+    api = SERVICES["domestyx-api"]
+    assert env_of(api)["WEB_CONCURRENCY"]["value"] == str(PLAN_CPUS[api["plan"]])
+    assert "--workers" not in api["startCommand"]  # WEB_CONCURRENCY is the one knob

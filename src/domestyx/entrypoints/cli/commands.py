@@ -26,37 +26,37 @@ def _services(settings: Settings) -> Services:
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Run uvicorn on the app; the embedded default migrates SQLite first."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """Run uvicorn on the app, in `--workers` / WEB_CONCURRENCY processes (default 1)."""
     import uvicorn
-    from litestar.concurrency import set_asyncio_executor
 
-    from domestyx.adapters.sql import migrate as migrations
-    from domestyx.entrypoints.http.app import create_app
-    from domestyx.entrypoints.http.slow_headers import header_deadline_protocol
+    from domestyx.entrypoints.http import served
+    from domestyx.entrypoints.http.slow_headers import HeaderDeadlineProtocol
+    from domestyx.entrypoints.settings import SettingsError
 
     port = args.port or settings.http.listen_port
     host = args.host or settings.listen_host
+    workers = settings.http.web_concurrency if args.workers is None else args.workers
     # Without PUBLIC_BASE_URL, links the app serves itself carry the port it listens on.
     settings = attrs.evolve(settings, http=attrs.evolve(settings.http, port=port))
-    services = _services(settings)
-    if services.engine.dialect.name == "sqlite":
-        migrations.upgrade(services.engine)
-    app = create_app(services)
-    # Handlers run in this pool; size it like the database pool, not the loop's default (CPU+4).
-    set_asyncio_executor(ThreadPoolExecutor(settings.http.web_threads, thread_name_prefix="web"))
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=10,
-        http=header_deadline_protocol(settings.http.header_timeout_s),
-    )
+    if problems := served.multiprocess_problems(settings, workers):
+        raise SettingsError(problems)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+        "proxy_headers": False,
+        "timeout_graceful_shutdown": 10,
+    }
+    if workers == 1:
+        uvicorn.run(served.build_app(settings), http=HeaderDeadlineProtocol, **options)
+        return 0
+    # Build once here so a bad configuration fails now with its message (exit 2), not in a
+    # loop of worker restarts; then each worker builds its own services from the same env.
+    _services(settings).engine.dispose()
+    os.environ[served.PORT_ENV] = str(port)
+    uvicorn.run(served.FACTORY, factory=True, workers=workers, http=served.PROTOCOL, **options)
     return 0
 
 

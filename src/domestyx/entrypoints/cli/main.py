@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
         help="interface to bind (default 127.0.0.1; 0.0.0.0 in production or when $PORT is set)",
     )
     serve.add_argument("--port", type=int, default=None, help="port (default: $PORT or 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes, one per core (default $WEB_CONCURRENCY or 1; >1 needs MariaDB and Redis)",
+    )
     worker = add("worker", "worker", "Run the Dramatiq worker on the Redis broker.")
     worker.add_argument(
         "--threads", type=int, default=None, help="worker threads (default $WORKER_THREADS)"

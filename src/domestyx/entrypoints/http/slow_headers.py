@@ -10,7 +10,7 @@ connection is closed.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, ClassVar
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -21,40 +21,42 @@ _TIMEOUT_RESPONSE = (
 )
 
 
-def header_deadline_protocol(header_timeout_s: float) -> type[H11Protocol]:
-    """An H11Protocol subclass that cuts clients whose headers do not arrive in time."""
+class HeaderDeadlineProtocol(H11Protocol):
+    """An H11Protocol that cuts clients whose headers do not arrive in time.
 
-    class HeaderDeadlineProtocol(H11Protocol):
-        _header_timer: asyncio.TimerHandle | None = None
+    A module-level class, so uvicorn can name it in every worker process; the deadline is a
+    class attribute that `served.build_app` sets from HEADER_TIMEOUT_SECONDS in each process.
+    """
 
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self._arm()
+    header_timeout_s: ClassVar[float] = 10.0
+    _header_timer: asyncio.TimerHandle | None = None
 
-        def data_received(self, data: bytes) -> None:
-            if self._header_timer is None and self.conn.their_state is h11.IDLE:
-                self._arm()  # a new request starts on a kept-alive connection
-            super().data_received(data)
-            if self.conn.their_state is not h11.IDLE:
-                self._disarm()
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._arm()
 
-        def connection_lost(self, exc: Exception | None) -> None:
+    def data_received(self, data: bytes) -> None:
+        if self._header_timer is None and self.conn.their_state is h11.IDLE:
+            self._arm()  # a new request starts on a kept-alive connection
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
             self._disarm()
-            super().connection_lost(exc)
 
-        def _arm(self) -> None:
-            self._disarm()
-            self._header_timer = self.loop.call_later(header_timeout_s, self._expired)
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
 
-        def _disarm(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(self.header_timeout_s, self._expired)
 
-        def _expired(self) -> None:
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
             self._header_timer = None
-            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-                self.transport.write(_TIMEOUT_RESPONSE)
-                self.transport.close()
 
-    return HeaderDeadlineProtocol
+    def _expired(self) -> None:
+        self._header_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.write(_TIMEOUT_RESPONSE)
+            self.transport.close()

@@ -27,6 +27,8 @@ class HttpSettings:
         "TRUSTED_PROXIES_ALLOW_PUBLIC", default=False, parse=flag
     )
     web_threads: int = var("WEB_THREADS", default=16, parse=integer)
+    # Render's convention (and gunicorn's): processes per instance; `serve --workers` wins.
+    web_concurrency: int = var("WEB_CONCURRENCY", default=1, parse=integer)
     header_timeout_s: int = var("HEADER_TIMEOUT_SECONDS", default=10, parse=integer)
     body_timeout_s: int = var("BODY_TIMEOUT_SECONDS", default=30, parse=integer)
     upload_min_bytes_per_s: int = var("UPLOAD_MIN_BYTES_PER_SECOND", default=10_000, parse=integer)
