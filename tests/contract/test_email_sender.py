@@ -16,6 +16,7 @@ from domestyx.domain.model.delivery import (
     DeliveryError,
     EmailMessage,
     PermanentDeliveryError,
+    ProviderLimited,
     TransientDeliveryError,
 )
 from domestyx.ports.messaging import EmailSender
@@ -313,3 +314,42 @@ class TestOutboxEmailSender:
             MESSAGE.html,
             receipt.provider_id,
         )
+
+
+class TestResendLimits:
+    """Resend's 429s: quotas and rate limits name themselves and carry Retry-After."""
+
+    @pytest.mark.parametrize(
+        ("name", "quota"),
+        [("daily_quota_exceeded", "daily"), ("monthly_quota_exceeded", "monthly"),
+         ("rate_limit_exceeded", None)],
+    )  # fmt: skip
+    def test_429_says_which_limit_and_when(
+        self, resend_stub: ResendStub, name: str, quota: str | None
+    ) -> None:
+        resend_stub.script(fail(429, name, retry_after=42))
+        with pytest.raises(ProviderLimited) as caught:
+            resend_sender(resend_stub).send(MESSAGE, idempotency_key="k")
+        assert (caught.value.quota, caught.value.retry_after_s) == (quota, 42.0)
+        assert caught.value.code == f"resend:429:{name}"
+
+    def test_429_without_retry_after_leaves_the_wait_open(self, resend_stub: ResendStub) -> None:
+        resend_stub.script(fail(429, "daily_quota_exceeded", retry_after=None))
+        with pytest.raises(ProviderLimited) as caught:
+            resend_sender(resend_stub).send(MESSAGE, idempotency_key="k")
+        assert caught.value.retry_after_s is None and caught.value.quota == "daily"
+
+    def test_the_stub_refuses_until_the_quota_resets(self, resend_stub: ResendStub) -> None:
+        resend_stub.exhaust_quota("daily_quota_exceeded", resets_in=0.5)
+        with pytest.raises(ProviderLimited):
+            resend_sender(resend_stub).send(MESSAGE, idempotency_key="k")
+        assert wait_until(lambda: _sends(resend_stub), timeout=5)
+        assert resend_stub.quota_refusals >= 1 and len(resend_stub.emails) == 1
+
+
+def _sends(stub: ResendStub) -> bool:
+    try:
+        resend_sender(stub).send(MESSAGE, idempotency_key="k")
+    except ProviderLimited:
+        return False
+    return True

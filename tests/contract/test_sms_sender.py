@@ -15,6 +15,7 @@ from domestyx.adapters.memory.messaging import RecordingSmsSender
 from domestyx.adapters.twilio.sms_sender import TwilioSmsSender
 from domestyx.domain.model.delivery import (
     PermanentDeliveryError,
+    ProviderLimited,
     SmsMessage,
     TransientDeliveryError,
 )
@@ -304,3 +305,29 @@ class TestOutboxSmsSender:
             out.write('{"channel": "sms", "to"')  # a crash mid-write
         OutboxSmsSender(FileOutbox(path)).send(attrs.evolve(MESSAGE, body="after"))
         assert [e.body for e in FileOutbox(path).entries()] == ["after", "before"]
+
+
+class TestTwilioLimits:
+    """Twilio's 429 (20429): a Retry-After, when sent, is honoured; without one, plain backoff."""
+
+    def test_429_with_retry_after_names_the_wait(self, twilio_stub: TwilioStub) -> None:
+        twilio_stub.script(fail(429, 20429, retry_after=7))
+        with pytest.raises(ProviderLimited) as caught:
+            twilio_sender(twilio_stub).send(MESSAGE)
+        assert (caught.value.retry_after_s, caught.value.quota) == (7.0, None)
+        assert caught.value.code == "twilio:20429"
+
+    def test_429_without_retry_after_is_ordinary_throttling(self, twilio_stub: TwilioStub) -> None:
+        twilio_stub.script(fail(429, 20429))
+        with pytest.raises(TransientDeliveryError) as caught:
+            twilio_sender(twilio_stub).send(MESSAGE)
+        assert not isinstance(caught.value, ProviderLimited)
+
+    def test_a_later_success_does_not_see_an_old_retry_after(self, twilio_stub: TwilioStub) -> None:
+        sender = twilio_sender(twilio_stub)
+        twilio_stub.script(fail(429, 20429, retry_after=7), fail(500))
+        with pytest.raises(ProviderLimited):
+            sender.send(MESSAGE)
+        with pytest.raises(TransientDeliveryError) as caught:
+            sender.send(MESSAGE)
+        assert not isinstance(caught.value, ProviderLimited)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import re
 import time
 import uuid
@@ -42,16 +43,26 @@ def _send_email_schema() -> Draft202012Validator:
     return Draft202012Validator(root)
 
 
-def resend_error(status: int, name: str | None = None, message: str = "stub error") -> Reply:
-    """Resend's error body: {"statusCode", "name", "message"}."""
+def resend_error(
+    status: int,
+    name: str | None = None,
+    message: str = "stub error",
+    *,
+    retry_after: int | None = 1,
+) -> Reply:
+    """Resend's error body: {"statusCode", "name", "message"}; a 429 carries the rate headers."""
     error = name or DEFAULT_ERROR_NAMES.get(status, "application_error")
-    headers = {"retry-after": "1", **_RATE_HEADERS} if status == 429 else {}
+    headers: dict[str, str] = {}
+    if status == 429:
+        headers = {**_RATE_HEADERS, "ratelimit-remaining": "0"}
+        if retry_after is not None:
+            headers["retry-after"] = str(retry_after)
     return Reply.json(status, {"statusCode": status, "name": error, "message": message}, headers)
 
 
-def fail(status: int, name: str | None = None) -> Fault:
+def fail(status: int, name: str | None = None, *, retry_after: int | None = 1) -> Fault:
     """A scripted Resend error for the next request."""
-    return Fault.answer(resend_error(status, name))
+    return Fault.answer(resend_error(status, name, retry_after=retry_after))
 
 
 @attrs.frozen
@@ -72,6 +83,14 @@ class ResendStub(StubServer):
         self.api_key = api_key
         self.emails: list[AcceptedEmail] = []
         self._by_key: dict[str, tuple[str, str]] = {}
+        # (429 name, monotonic reset time, whether to send Retry-After) while a quota is spent.
+        self._quota: tuple[str, float, bool] | None = None
+        self.quota_refusals = 0
+
+    def exhaust_quota(self, name: str, *, resets_in: float, retry_after: bool = True) -> None:
+        """Refuse every send with 429 `name` until `resets_in` seconds from now, as Resend does."""
+        with self.lock:
+            self._quota = (name, time.monotonic() + resets_in, retry_after)
 
     def check(self, request: RecordedRequest) -> list[Violation]:
         """Route, Bearer auth, Idempotency-Key length, JSON body per SendEmailRequest."""
@@ -83,6 +102,9 @@ class ResendStub(StubServer):
 
     def handle(self, request: RecordedRequest) -> Reply:
         """Accept, or replay the first answer for a repeated idempotency key."""
+        refusal = self._quota_refusal()
+        if refusal is not None:
+            return refusal
         params = request.json()
         key = request.headers.get("idempotency-key")
         fingerprint = json.dumps(params, sort_keys=True)
@@ -96,6 +118,19 @@ class ResendStub(StubServer):
         if key is not None:
             self._by_key[key] = (email_id, fingerprint)
         return Reply.json(200, {"id": email_id}, _RATE_HEADERS)
+
+    def _quota_refusal(self) -> Reply | None:
+        if self._quota is None:
+            return None
+        name, resets_at, with_retry_after = self._quota
+        left = resets_at - time.monotonic()
+        if left <= 0:
+            self._quota = None
+            return None
+        self.quota_refusals += 1
+        wait = max(1, math.ceil(left)) if with_retry_after else None
+        message = "You have reached your daily email sending quota."
+        return resend_error(429, name, message, retry_after=wait)
 
 
 def _auth(request: RecordedRequest, api_key: str) -> list[Violation]:

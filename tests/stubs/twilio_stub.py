@@ -48,7 +48,9 @@ def _create_schema() -> Draft4Validator:
     return Draft4Validator({**schema, "components": spec["components"]})
 
 
-def twilio_error(status: int, code: int, message: str = "stub error") -> Reply:
+def twilio_error(
+    status: int, code: int, message: str = "stub error", *, retry_after: int | None = None
+) -> Reply:
     """Twilio's legacy error body, which the SDK turns into TwilioRestException."""
     body = {
         "code": code,
@@ -56,12 +58,14 @@ def twilio_error(status: int, code: int, message: str = "stub error") -> Reply:
         "more_info": f"https://www.twilio.com/docs/errors/{code}",
         "status": status,
     }
-    return Reply.json(status, body)
+    # Twilio documents no Retry-After for 20429; a test may add one to check it is honoured.
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return Reply.json(status, body, headers)
 
 
-def fail(status: int, code: int | None = None) -> Fault:
+def fail(status: int, code: int | None = None, *, retry_after: int | None = None) -> Fault:
     """A scripted Twilio error for the next request."""
-    return Fault.answer(twilio_error(status, code or status))
+    return Fault.answer(twilio_error(status, code or status, retry_after=retry_after))
 
 
 class TwilioStub(StubServer):

@@ -16,6 +16,7 @@ from domestyx.adapters.dramatiq.task_queue import DramatiqTaskQueue
 from domestyx.adapters.localfs.storage import LocalDirectoryDocumentStorage
 from domestyx.adapters.logging.monitoring import LoggingErrorReporter, LoggingHeartbeat
 from domestyx.adapters.memory.otp_store import InMemoryOtpStore
+from domestyx.adapters.memory.pauses import InMemoryDeliveryPauses
 from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter, InMemoryRateLimiter
 from domestyx.adapters.memory.replay_guard import InMemoryReplayGuard
 from domestyx.adapters.sql.engine import create_database_engine
@@ -33,7 +34,7 @@ from domestyx.entrypoints.worker.broker import make_broker
 from domestyx.ports.captcha import CaptchaVerifier
 from domestyx.ports.clock import Clock
 from domestyx.ports.contacts import ContactCanonicalizer
-from domestyx.ports.messaging import DeliveryWebhook, EmailSender, SmsSender
+from domestyx.ports.messaging import DeliveryPauses, DeliveryWebhook, EmailSender, SmsSender
 from domestyx.ports.mfa import SecretBox, TotpAlgorithm
 from domestyx.ports.monitoring import ErrorReporter, Heartbeat
 from domestyx.ports.otp_store import OtpStore
@@ -116,9 +117,11 @@ def _register_counters(root: Root, settings: Settings) -> None:
         root.provide(RateLimiter, InMemoryRateLimiter)
         root.provide(FailureCounter, InMemoryFailureCounter)
         root.provide(ReplayGuard, InMemoryReplayGuard)
+        root.provide(DeliveryPauses, InMemoryDeliveryPauses)  # one process: the in-process worker
         return
     from domestyx.adapters.redis.client import connect
     from domestyx.adapters.redis.otp_store import RedisOtpStore
+    from domestyx.adapters.redis.pauses import RedisDeliveryPauses
     from domestyx.adapters.redis.rate_limiter import RedisFailureCounter, RedisRateLimiter
     from domestyx.adapters.redis.replay_guard import RedisReplayGuard
 
@@ -128,6 +131,7 @@ def _register_counters(root: Root, settings: Settings) -> None:
     root.provide(RateLimiter, lambda: RedisRateLimiter(root.get(redis.Redis)))
     root.provide(FailureCounter, lambda: RedisFailureCounter(root.get(redis.Redis)))
     root.provide(ReplayGuard, lambda: RedisReplayGuard(root.get(redis.Redis)))
+    root.provide(DeliveryPauses, lambda: RedisDeliveryPauses(root.get(redis.Redis)))
 
 
 def _register_messaging(root: Root, settings: Settings) -> None:

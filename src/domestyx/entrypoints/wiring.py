@@ -9,6 +9,7 @@ from domestyx.domain.model.documents import RetentionPolicy
 from domestyx.domain.model.keys import CodeSealer, KeyedHasher, derive_key
 from domestyx.domain.model.lockouts import LockoutPolicy
 from domestyx.domain.model.otp import OtpPolicy
+from domestyx.domain.model.pauses import PausePolicy
 from domestyx.domain.model.sessions import SessionPolicy
 from domestyx.domain.model.templates import MessageTemplates
 from domestyx.domain.services.accounts import AccountService
@@ -35,7 +36,7 @@ from domestyx.entrypoints.settings import Settings
 from domestyx.ports.captcha import CaptchaVerifier
 from domestyx.ports.clock import Clock
 from domestyx.ports.contacts import ContactCanonicalizer
-from domestyx.ports.messaging import EmailSender, SmsSender
+from domestyx.ports.messaging import DeliveryPauses, EmailSender, SmsSender
 from domestyx.ports.mfa import SecretBox, TotpAlgorithm
 from domestyx.ports.monitoring import ErrorReporter
 from domestyx.ports.otp_store import OtpStore
@@ -64,6 +65,7 @@ def register_policies(root: Root, settings: Settings) -> None:
     root.provide(RetentionPolicy, RetentionPolicy)
     root.provide(RequiredKinds, RequiredKinds)
     root.provide(MessageTemplates, lambda: _templates(settings, root))
+    root.provide(PausePolicy, lambda: _pause_policy(settings))
 
 
 def _abuse_policy(settings: Settings) -> AbusePolicy:
@@ -73,6 +75,14 @@ def _abuse_policy(settings: Settings) -> AbusePolicy:
 
 def _captcha_policy(settings: Settings) -> CaptchaPolicy:
     return CaptchaPolicy(settings.captcha.expected_hostnames, require_action=settings.is_production)
+
+
+def _pause_policy(settings: Settings) -> PausePolicy:
+    worker = settings.worker
+    return PausePolicy(
+        min_quota_pause=timedelta(seconds=worker.quota_min_pause_s),
+        recheck_every=timedelta(seconds=worker.pause_recheck_s),
+    )
 
 
 def _templates(settings: Settings, root: Root) -> MessageTemplates:
@@ -202,6 +212,8 @@ def _delivery(root: Root) -> DeliveryService:
     return DeliveryService(
         uow=g(UnitOfWorkFactory), email=g(EmailSender), sms=g(SmsSender), sealer=g(CodeSealer),
         clock=g(Clock), auditor=g(Auditor), otp=g(OtpService), templates=g(MessageTemplates),
+        pauses=g(DeliveryPauses), queue=g(TaskQueue), reporter=g(ErrorReporter),
+        pause_policy=g(PausePolicy),
     )  # fmt: skip
 
 

@@ -12,6 +12,8 @@ from domestyx.domain.model.delivery import (
     ProviderReceipt,
     SmsMessage,
 )
+from domestyx.domain.model.otp import Channel
+from domestyx.domain.model.pauses import ChannelPause
 
 
 @runtime_checkable
@@ -42,4 +44,25 @@ class DeliveryWebhook(Protocol):
 
     def parse(self, *, url: str, headers: Mapping[str, str], body: bytes) -> list[DeliveryUpdate]:
         """The updates in a callback; raise InvalidSignature unless it is signed by the provider."""
+        ...
+
+
+@runtime_checkable
+class DeliveryPauses(Protocol):
+    """Which channels wait for a provider limit to reset; shared by every worker."""
+
+    def pause(self, pause: ChannelPause, *, now: datetime) -> bool:
+        """Pause the channel until `pause.until` (extends, never shortens).
+
+        True when this call started a pause of this reason (nothing of it was in force at
+        `now`), so exactly one caller across all workers raises the alert.
+        """
+        ...
+
+    def current(self, channel: Channel, *, now: datetime) -> ChannelPause | None:
+        """The pause in force on `channel` at `now`, if any."""
+        ...
+
+    def resume(self, channel: Channel) -> bool:
+        """Lift the channel's pause now (an operator raised the quota); True if one was lifted."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
 from domestyx.domain.model.jobs import Job
@@ -13,6 +14,10 @@ class TaskQueue(Protocol):
 
     def enqueue(self, job: Job, **ids: str) -> None:
         """Queue `job` with identifier arguments."""
+        ...
+
+    def enqueue_after(self, delay: timedelta, job: Job, **ids: str) -> None:
+        """Queue `job` to run no sooner than `delay` from now (a fresh job: no retry spent)."""
         ...
 
     def held_ids(self, job: Job, key: str) -> frozenset[str] | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
 
 import dramatiq
 import redis
@@ -25,13 +27,19 @@ class DramatiqTaskQueue:
 
     def enqueue(self, job: Job, **ids: str) -> None:
         """Send to the actor named `job`; a broker outage is DependencyUnavailable."""
+        self._send(job, ids)
+
+    def enqueue_after(self, delay: timedelta, job: Job, **ids: str) -> None:
+        """The same, held in the broker's delay queue for `delay` first."""
+        self._send(job, ids, delay=max(0, int(delay.total_seconds() * 1000)))
+
+    def _send(self, job: Job, ids: dict[str, str], **options: Any) -> None:
         actor = self._broker.get_actor(job.value)
         try:
             request_id = self._request_id() if self._request_id else None
             if request_id:
-                actor.send_with_options(kwargs=ids, request_id=request_id)
-            else:
-                actor.send_with_options(kwargs=ids)
+                options["request_id"] = request_id
+            actor.send_with_options(kwargs=ids, **options)
         except (redis.RedisError, dramatiq.errors.ConnectionError) as exc:
             raise DependencyUnavailable(
                 "the job queue is unavailable", dependency="broker"

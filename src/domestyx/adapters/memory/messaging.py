@@ -15,12 +15,14 @@ class RecordingEmailSender:
     def __init__(self) -> None:
         self.sent: list[EmailMessage] = []
         self.failures: deque[DeliveryError] = deque()
+        self.calls = 0  # every request the provider saw, refused or not
         self._by_key: dict[str, ProviderReceipt] = {}
         self._lock = threading.Lock()
 
     def send(self, message: EmailMessage, *, idempotency_key: str) -> ProviderReceipt:
         """Accept once per key; raise the next scripted failure first, if any."""
         with self._lock:
+            self.calls += 1
             if self.failures:
                 raise self.failures.popleft()
             if idempotency_key in self._by_key:

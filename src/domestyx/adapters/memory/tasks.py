@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from domestyx.domain.model.errors import DependencyUnavailable
 from domestyx.domain.model.jobs import Job
@@ -14,6 +15,7 @@ class RecordingTaskQueue:
     def __init__(self) -> None:
         self.jobs: list[tuple[Job, dict[str, str]]] = []
         self.down = False
+        self.delays: list[timedelta] = []  # the delay of each enqueue_after, in order
         self._lock = threading.Lock()
 
     def enqueue(self, job: Job, **ids: str) -> None:
@@ -22,6 +24,12 @@ class RecordingTaskQueue:
             raise DependencyUnavailable("the job queue is unavailable", dependency="broker")
         with self._lock:
             self.jobs.append((job, ids))
+
+    def enqueue_after(self, delay: timedelta, job: Job, **ids: str) -> None:
+        """Record a job and its delay (tests run it when they choose)."""
+        self.enqueue(job, **ids)
+        with self._lock:
+            self.delays.append(delay)
 
     def held_ids(self, job: Job, key: str) -> frozenset[str] | None:
         """Ids of the recorded jobs not yet taken."""

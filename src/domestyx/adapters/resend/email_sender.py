@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -14,9 +15,11 @@ from resend.http_client import HTTPClient
 from domestyx.domain.model.delivery import (
     EmailMessage,
     PermanentDeliveryError,
+    ProviderLimited,
     ProviderReceipt,
     TransientDeliveryError,
 )
+from domestyx.domain.model.pauses import retry_after_seconds
 
 # The SDK reads its API key, base URL and transport from module globals in the middle of each
 # call, so two senders (or a test beside the app) could otherwise cross keys or endpoints.
@@ -27,6 +30,8 @@ _SDK_LOCK = threading.Lock()
 _TRANSPORT_FAILURE = "HttpClientError"
 # Same key already in flight: the first call's answer arrives on a retry.
 _RETRYABLE_CONFLICT = "concurrent_idempotent_requests"
+# Resend's 429 names (contracts/README.md): a sending quota, not a momentary rate limit.
+_QUOTAS = {"daily_quota_exceeded": "daily", "monthly_quota_exceeded": "monthly"}
 
 
 class _PooledTransport(HTTPClient):
@@ -121,6 +126,24 @@ def _delivery_error(exc: ResendError) -> TransientDeliveryError | PermanentDeliv
     except (TypeError, ValueError):
         status = 500
     code = f"resend:{status}:{exc.error_type}"
-    if status == 429 or status >= 500 or exc.error_type == _RETRYABLE_CONFLICT:
+    if status == 429:
+        return ProviderLimited(
+            code,
+            exc.message,
+            retry_after_s=_retry_after(exc.headers),
+            quota=_QUOTAS.get(exc.error_type),
+        )
+    if status >= 500 or exc.error_type == _RETRYABLE_CONFLICT:
         return TransientDeliveryError(code, exc.message)
     return PermanentDeliveryError(code, exc.message)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Resend sends delta-seconds; an HTTP-date is read against the answer's own Date."""
+    found = {name.lower(): value for name, value in headers.items()}
+    date = found.get("date")
+    try:
+        now = parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError):
+        now = None
+    return retry_after_seconds(found.get("retry-after"), now=now)

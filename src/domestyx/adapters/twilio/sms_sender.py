@@ -2,29 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.base.version import Version
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
 from domestyx.domain.model.delivery import (
     DeliveryError,
     PermanentDeliveryError,
+    ProviderLimited,
     ProviderReceipt,
     SmsMessage,
     TransientDeliveryError,
 )
+from domestyx.domain.model.pauses import retry_after_seconds
 
 # Refused with a 4xx, yet worth retrying: throttled, or the sender's queue is full (it drains).
 _TRANSIENT_CODES = frozenset({20429, 21611})
 # One recipient gets a handful of texts in the lookback window; never walk an unbounded history.
 _LOOKUP_LIMIT = 100
+
+
+class _HeaderKeepingClient(TwilioHttpClient):  # type: ignore[misc]  # the SDK is untyped
+    """The SDK's client, remembering each thread's last answer headers (its errors drop them)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self._seen = threading.local()
+
+    def request(self, *args: Any, **kwargs: Any) -> Response:
+        """One exchange; the headers stay readable by this thread until its next call."""
+        self._seen.headers = {}
+        response = super().request(*args, **kwargs)
+        self._seen.headers = dict(response.headers or {})
+        return response
+
+    def last_headers(self) -> Mapping[str, str]:
+        """Headers of this thread's last answer ({} before any)."""
+        return getattr(self._seen, "headers", {})
 
 
 class TwilioSmsSender:
@@ -48,7 +72,8 @@ class TwilioSmsSender:
             else {"messaging_service_sid": str(messaging_service_sid)}
         )
         # The SDK's default client has no timeout at all; a hung socket would stall a worker.
-        http = TwilioHttpClient(timeout=timeout_s)
+        http = _HeaderKeepingClient(timeout_s)
+        self._http = http
         self._client = Client(account_sid, auth_token, http_client=http)
         if api_base_url:
             # Read on every call (Domain.absolute_url); edge/region can only rename *.twilio.com.
@@ -59,7 +84,7 @@ class TwilioSmsSender:
         options: dict[str, str] = dict(self._sender)
         if message.status_callback:
             options["status_callback"] = message.status_callback
-        with _as_delivery_errors():
+        with _as_delivery_errors(self._http.last_headers):
             created = self._client.messages.create(to=message.to, body=message.body, **options)
         return _receipt(created)
 
@@ -71,7 +96,7 @@ class TwilioSmsSender:
         newest messages to one number come first, so a short page suffices.
         """
         after = since.astimezone(UTC).replace(microsecond=0)
-        with _as_delivery_errors():
+        with _as_delivery_errors(self._http.last_headers):
             for sent in self._client.messages.stream(
                 to=message.to, limit=_LOOKUP_LIMIT, page_size=50
             ):
@@ -94,14 +119,15 @@ def _receipt(resource: Any) -> ProviderReceipt:
 
 
 @contextmanager
-def _as_delivery_errors() -> Iterator[None]:
+def _as_delivery_errors(headers: Callable[[], Mapping[str, str]]) -> Iterator[None]:
     """Translate SDK and transport failures; requests' own exceptions reach us unwrapped."""
     try:
         yield
     except TwilioRestException as exc:
-        raise _refusal(exc.status, exc.code, exc.msg) from exc
+        raise _limited(exc.status, headers()) or _refusal(exc.status, exc.code, exc.msg) from exc
     except TwilioServiceException as exc:  # the RFC 9457 shape (str() is ANSI-coloured)
-        raise _refusal(exc.status, exc.code, exc.detail or exc.title) from exc
+        detail = exc.detail or exc.title
+        raise _limited(exc.status, headers()) or _refusal(exc.status, exc.code, detail) from exc
     except TwilioException as exc:
         raise _page_refusal(exc) from exc
     except requests.Timeout as exc:
@@ -110,6 +136,20 @@ def _as_delivery_errors() -> Iterator[None]:
         raise TransientDeliveryError("twilio:network", str(exc)) from exc
     except ValueError as exc:  # the answer was not JSON (a proxy's error page, a cut stream)
         raise TransientDeliveryError("twilio:malformed-response", str(exc)) from exc
+
+
+def _limited(status: int, headers: Mapping[str, str]) -> ProviderLimited | None:
+    """A 429 that says when to come back (Retry-After) pauses SMS for that long."""
+    found = {name.lower(): value for name, value in headers.items()}
+    date = found.get("date")
+    try:
+        now = parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError):
+        now = None
+    wait = retry_after_seconds(found.get("retry-after"), now=now)
+    if status != 429 or wait is None:
+        return None
+    return ProviderLimited("twilio:20429", "too many requests", retry_after_s=wait)
 
 
 def _refusal(status: int, code: int | None, detail: str) -> DeliveryError:

@@ -96,6 +96,31 @@ class TransientDeliveryError(DeliveryError):
     """Worth retrying: throttling, 5xx, timeouts, connection errors."""
 
 
+class ProviderLimited(TransientDeliveryError):
+    """The provider throttled us (HTTP 429): a rate limit, or a daily/monthly sending quota.
+
+    `retry_after_s` is the provider's own Retry-After, when it gave one; `quota` names the
+    exhausted quota ("daily", "monthly"), None for a plain rate limit.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        detail: str = "",
+        *,
+        retry_after_s: float | None = None,
+        quota: str | None = None,
+    ) -> None:
+        super().__init__(code, detail)
+        self.retry_after_s = retry_after_s
+        self.quota = quota
+
+    @property
+    def reason(self) -> str:
+        """What a pause for this refusal is called: `rate_limit`, `quota:daily`..."""
+        return f"quota:{self.quota}" if self.quota else "rate_limit"
+
+
 class PermanentDeliveryError(DeliveryError):
     """Retrying cannot help: invalid or unsubscribed recipient, rejected content."""
 
@@ -151,6 +176,12 @@ class Delivery:
         self.status = status
         self.error_code = code[:64]
         self.sealed_code = None
+        self.updated_at = now
+
+    def defer(self, code: str, now: datetime) -> None:
+        """The provider refused to take it for now (a limit): back to waiting, nothing sent."""
+        self.status = DeliveryStatus.QUEUED
+        self.error_code = code[:64]
         self.updated_at = now
 
     def record_retry(self, code: str, now: datetime) -> None:

@@ -15,6 +15,7 @@ from domestyx.domain.model.delivery import (
     DeliveryStatus,
     EmailMessage,
     PermanentDeliveryError,
+    ProviderLimited,
     ProviderReceipt,
     SmsMessage,
     Template,
@@ -23,13 +24,15 @@ from domestyx.domain.model.delivery import (
 from domestyx.domain.model.jobs import Job
 from domestyx.domain.model.keys import CodeSealer
 from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
+from domestyx.domain.model.pauses import ChannelPause, PausePolicy
 from domestyx.domain.model.templates import MessageTemplates
 from domestyx.domain.services.auditor import Auditor
 from domestyx.domain.services.otp import OtpService
 
 if TYPE_CHECKING:
     from domestyx.ports.clock import Clock
-    from domestyx.ports.messaging import EmailSender, SmsSender
+    from domestyx.ports.messaging import DeliveryPauses, EmailSender, SmsSender
+    from domestyx.ports.monitoring import ErrorReporter
     from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
     from domestyx.ports.tasks import TaskQueue
 
@@ -37,6 +40,8 @@ log = logging.getLogger("domestyx.delivery")
 # A provider call that started this long before a restart may still have gone through.
 _LOOKBACK = timedelta(minutes=5)
 _Change = Callable[[Delivery, datetime], None]
+# A locked, checked delivery about to be sent: the row, its message, whether it was mid-send.
+_Ready = tuple[Delivery, EmailMessage | SmsMessage, bool]
 
 
 @attrs.frozen
@@ -50,10 +55,42 @@ class DeliveryService:
     clock: Clock
     auditor: Auditor
     otp: OtpService
+    pauses: DeliveryPauses
+    queue: TaskQueue
+    reporter: ErrorReporter
     templates: MessageTemplates = MessageTemplates()
+    pause_policy: PausePolicy = PausePolicy()
 
     def deliver(self, delivery_id: str) -> DeliveryStatus:
-        """Send one message; transient errors propagate so the job is retried."""
+        """Send one message; transient errors propagate so the job is retried.
+
+        A channel paused by a provider limit sends nothing: the message waits in the queue
+        (a fresh delayed job, so no retry is spent) until the pause ends.
+        """
+        ready = self._prepare(delivery_id)
+        if isinstance(ready, DeliveryStatus):
+            return ready
+        if isinstance(ready, ChannelPause):
+            self._wait(delivery_id, ready)
+            return DeliveryStatus.QUEUED
+        delivery, message, resumed = ready
+        try:
+            receipt = self._recover(delivery, message) if resumed else None
+            receipt = receipt or self._send(delivery, message)
+        except TransientDeliveryError as exc:
+            if isinstance(exc, ProviderLimited) and self._park(delivery, exc):
+                return DeliveryStatus.QUEUED
+            code = exc.code
+            self._update(delivery_id, lambda d, now: d.record_retry(code, now))
+            raise
+        except PermanentDeliveryError as exc:
+            self._fail(delivery_id, exc.code)
+            return DeliveryStatus.FAILED
+        self._update(delivery_id, lambda d, now: d.mark_sent(receipt, now))
+        return DeliveryStatus.SENT
+
+    def _prepare(self, delivery_id: str) -> _Ready | DeliveryStatus | ChannelPause:
+        """Lock the row and decide: final already, expired, dead code, paused, or go."""
         with self.uow() as uow:
             delivery = uow.deliveries.get(delivery_id, for_update=True)
             if delivery is None or delivery.is_final:
@@ -68,22 +105,55 @@ class DeliveryService:
             if delivery.template is Template.OTP and not self._code_is_live(delivery):
                 self._expire(uow, delivery, now)
                 return DeliveryStatus.EXPIRED
+            pause = self.pauses.current(delivery.channel, now=now)
+            if pause is not None:
+                return pause  # nothing written: the row stays as it was
             resumed = delivery.status is DeliveryStatus.SENDING
             delivery.start_attempt(now)
             uow.deliveries.save(delivery)
             uow.commit()
-        try:
-            receipt = self._recover(delivery, message) if resumed else None
-            receipt = receipt or self._send(delivery, message)
-        except TransientDeliveryError as exc:
-            code = exc.code
-            self._update(delivery_id, lambda d, now: d.record_retry(code, now))
-            raise
-        except PermanentDeliveryError as exc:
-            self._fail(delivery_id, exc.code)
-            return DeliveryStatus.FAILED
-        self._update(delivery_id, lambda d, now: d.mark_sent(receipt, now))
-        return DeliveryStatus.SENT
+        return delivery, message, resumed
+
+    def _park(self, delivery: Delivery, refused: ProviderLimited) -> bool:
+        """Pause the channel for every worker as the provider asked; alert once for a quota."""
+        now = self.clock.now()
+        pause = self.pause_policy.pause_for(delivery.channel, refused, now)
+        if pause is None:
+            return False  # a rate limit that named no wait: ordinary backoff
+        started = self.pauses.pause(pause, now=now)
+        if started and pause.is_quota:
+            self.reporter.capture_message(
+                f"{delivery.channel.value} delivery paused: provider {refused.reason}",
+                level="error",
+                channel=delivery.channel.value,
+                reason=pause.reason,
+                until=pause.until.isoformat(),
+                error_code=refused.code,
+            )
+        self._update(delivery.id, lambda d, at: d.defer(refused.code, at))
+        log.warning(
+            "delivery channel paused",
+            extra={"channel": delivery.channel.value, "reason": pause.reason,
+                   "until": pause.until.isoformat(), "started": started},
+        )  # fmt: skip
+        self._wait(delivery.id, self.pauses.current(delivery.channel, now=now) or pause)
+        return True
+
+    def paused(self, channel: Channel) -> ChannelPause | None:
+        """The provider pause in force on `channel`, if any (operators' view)."""
+        return self.pauses.current(channel, now=self.clock.now())
+
+    def resume(self, channel: Channel) -> bool:
+        """Lift a pause now (the quota was raised); waiting jobs send at their next look."""
+        lifted = self.pauses.resume(channel)
+        if lifted:
+            log.warning("delivery channel resumed by an operator", extra={"channel": channel.value})
+        return lifted
+
+    def _wait(self, delivery_id: str, pause: ChannelPause) -> None:
+        """Look again when the pause ends (or sooner, so an operator's resume is seen)."""
+        delay = self.pause_policy.wait(pause, self.clock.now())
+        self.queue.enqueue_after(delay, Job.DELIVER_MESSAGE, delivery_id=delivery_id)
 
     def _code_is_live(self, d: Delivery) -> bool:
         """A code lost with the OTP store (or replaced by a newer one) would not verify."""

@@ -210,6 +210,24 @@ def requeue(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+def delivery_pause(args: argparse.Namespace, settings: Settings) -> int:
+    """Show or lift the provider pause on one channel."""
+    from domestyx.domain.model.otp import Channel
+
+    channel = Channel(args.channel)
+    services = _services(settings)
+    if args.action == "resume":
+        lifted = services.delivery.resume(channel)
+        print(f"{channel.value}: {'resumed' if lifted else 'was not paused'}")
+        return 0
+    pause = services.delivery.paused(channel)
+    if pause is None:
+        print(f"{channel.value}: not paused")
+    else:
+        print(f"{channel.value}: paused until {pause.until.isoformat()} ({pause.reason})")
+    return 0
+
+
 def backup(args: argparse.Namespace, settings: Settings) -> int:
     """create: dump to the private bucket; verify: restore into scratch and compare."""
     from domestyx.adapters.sql.backup import create_backup, verify_backup

@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="only messages waiting at least this long (default 120; the worker sweeps by itself)",
     )
+    pause = add("delivery-pause", "delivery_pause", PAUSE_HELP)
+    pause.add_argument("action", choices=["show", "resume"])
+    pause.add_argument("channel", choices=["email", "sms"])
     backup = add("backup", "backup", "Database backup drill.")
     backup.add_argument("action", choices=["create", "verify"])
     monitors = add("monitors", "monitors", "Uptime monitors and heartbeats on Better Stack.")
@@ -75,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+PAUSE_HELP = (
+    "Show a provider pause on email or SMS delivery (a quota or rate limit), or lift it now "
+    "(after raising the quota); a pause otherwise ends by itself at the reset."
+)
 ACCOUNTS_HELP = "Support tools: show an account, lock, unlock, sign out everywhere, resend a code."
 KEYS_HELP = (
     "Access-token keys: `generate` prints a new Ed25519 private key PEM (JWT_SIGNING_KEY); "

@@ -169,3 +169,7 @@ class WorkerSettings:
     # A delivery still queued this long and absent from the broker is re-enqueued by the sweeper.
     delivery_requeue_after_s: int = var("DELIVERY_REQUEUE_AFTER_SECONDS", default=30, parse=integer)
     sweep_every_s: int = var("DELIVERY_SWEEP_SECONDS", default=5, parse=integer)
+    # A provider quota error pauses its channel at least this long, even if Retry-After is less.
+    quota_min_pause_s: int = var("PROVIDER_QUOTA_MIN_PAUSE_SECONDS", default=60, parse=integer)
+    # Jobs waiting out a pause look again at least this often (so `resume-delivery` is seen).
+    pause_recheck_s: int = var("DELIVERY_PAUSE_RECHECK_SECONDS", default=300, parse=integer)
