@@ -59,6 +59,31 @@ class TestRateLimiterContract:
         assert (refused.allowed, refused.rule) == (False, "r.gate")
         assert limiter.hit([rule("fresh", limit=1)], now=clock.now()).allowed  # nothing counted
 
+    def test_a_refusal_is_sampled_for_audit_once_per_period_under_its_rules_key(
+        self, limiter: RateLimiter, clock: ManualClock
+    ) -> None:
+        rules, audit = [rule("a", limit=5), rule("b", limit=1)], ["audit:a", "audit:b"]
+        first = limiter.hit(rules, now=clock.now(), audit_keys=audit)
+        assert (first.allowed, first.audit) == (True, False)  # an admitted hit is never audited
+        refusals = [limiter.hit(rules, now=clock.now(), audit_keys=audit) for _ in range(3)]
+        assert [(d.allowed, d.rule, d.audit) for d in refusals] == [
+            (False, "r.b", True),
+            (False, "r.b", False),
+            (False, "r.b", False),
+        ]
+        assert limiter.hit([rule("c", limit=1)], now=clock.now()).allowed  # no audit key: none
+        clock.advance(61)
+        assert limiter.hit(
+            [rule("b", limit=1, window=timedelta(hours=1))], now=clock.now(), audit_keys=["audit:b"]
+        ).audit
+        assert limiter.hit([rule("a", limit=4)], now=clock.now()).allowed  # a counted only once
+
+    def test_a_refusal_without_audit_keys_is_not_audited(
+        self, limiter: RateLimiter, clock: ManualClock
+    ) -> None:
+        limiter.hit([rule(limit=1)], now=clock.now())
+        assert limiter.hit([rule(limit=1)], now=clock.now()).audit is False
+
     def test_remaining_counts_down(self, limiter: RateLimiter, clock: ManualClock) -> None:
         remaining = [limiter.hit([rule()], now=clock.now()).remaining for _ in range(3)]
         assert remaining == [2, 1, 0]

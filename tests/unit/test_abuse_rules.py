@@ -14,7 +14,7 @@ from domestyx.domain.model.abuse import (
     Scope,
     Spend,
 )
-from domestyx.domain.model.audit import ClientContext
+from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.errors import (
     CaptchaFailed,
     InvalidInput,
@@ -107,12 +107,16 @@ def test_one_decision_is_one_limiter_call_over_every_rule() -> None:
     demands = {Operation.OTP_SEND: {Scope.DESTINATION: "d1"}}
     calls: list[int] = []
     hit = world.limiter.hit
-    world.limiter.hit = lambda rules, now: calls.append(len(rules)) or hit(rules, now=now)  # type: ignore[method-assign]  # count the calls
+    world.limiter.hit = lambda rules, now, **kw: (
+        calls.append(len(rules)) or hit(rules, now=now, **kw)
+    )  # type: ignore[method-assign]  # count the calls
     world.guard.limit(demands, CTX)
     world.guard.limit(demands, CTX)
     with pytest.raises(RateLimited):
         world.guard.limit(demands, CTX)
-    assert calls[:3] == [3, 3, 3]  # ip + two destination windows, in one call each
+    # ip + two destination windows, in one call each; the refusal's audit sampling rides on it
+    assert calls == [3, 3, 3]
+    assert len(world.events(AuditEventType.RATE_LIMITED)) == 1  # the refusal is still audited
 
 
 def test_on_delivery_limits_are_checked_on_admission_and_spent_only_by_spend() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -77,11 +78,11 @@ def test_a_cap_spent_between_check_and_send_leaves_nothing_behind(world: AbuseWo
     phone = owner(world, 1)
     hit = world.limiter.hit
 
-    def racing(rules: Sequence[RateRule], *, now: datetime) -> RateDecision:
+    def racing(rules: Sequence[RateRule], *, now: datetime, **audit: Any) -> RateDecision:
         if any(r.spend and r.name.startswith("otp_send_sms.prefix") for r in rules):
             for _ in range(CAP):  # concurrent real sends take the whole cap meanwhile
                 hit(rules, now=now)
-        return hit(rules, now=now)
+        return hit(rules, now=now, **audit)
 
     world.limiter.hit = racing  # type: ignore[method-assign]  # a race, staged
     with pytest.raises(RateLimited):

@@ -15,6 +15,7 @@ from domestyx.adapters.dev.outbox import FileOutbox, OutboxEmailSender, OutboxSm
 from domestyx.adapters.dramatiq.task_queue import DramatiqTaskQueue
 from domestyx.adapters.localfs.storage import LocalDirectoryDocumentStorage
 from domestyx.adapters.logging.monitoring import LoggingErrorReporter, LoggingHeartbeat
+from domestyx.adapters.memory.code_check import InMemoryCodeCheck
 from domestyx.adapters.memory.otp_store import InMemoryOtpStore
 from domestyx.adapters.memory.pauses import InMemoryDeliveryPauses
 from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter, InMemoryRateLimiter
@@ -37,7 +38,7 @@ from domestyx.ports.contacts import ContactCanonicalizer
 from domestyx.ports.messaging import DeliveryPauses, DeliveryWebhook, EmailSender, SmsSender
 from domestyx.ports.mfa import SecretBox, TotpAlgorithm
 from domestyx.ports.monitoring import ErrorReporter, Heartbeat
-from domestyx.ports.otp_store import OtpStore
+from domestyx.ports.otp_store import CodeCheck, OtpStore
 from domestyx.ports.passwords import PasswordBlocklist
 from domestyx.ports.randomness import IdGenerator, SecretGenerator
 from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
@@ -116,10 +117,15 @@ def _register_counters(root: Root, settings: Settings) -> None:
         root.provide(OtpStore, InMemoryOtpStore)
         root.provide(RateLimiter, InMemoryRateLimiter)
         root.provide(FailureCounter, InMemoryFailureCounter)
+        # Over whichever store and counter the root holds (test overrides included).
+        root.provide(
+            CodeCheck, lambda: InMemoryCodeCheck(root.get(OtpStore), root.get(FailureCounter))
+        )
         root.provide(ReplayGuard, InMemoryReplayGuard)
         root.provide(DeliveryPauses, InMemoryDeliveryPauses)  # one process: the in-process worker
         return
     from domestyx.adapters.redis.client import connect
+    from domestyx.adapters.redis.code_check import RedisCodeCheck
     from domestyx.adapters.redis.otp_store import RedisOtpStore
     from domestyx.adapters.redis.pauses import RedisDeliveryPauses
     from domestyx.adapters.redis.rate_limiter import RedisFailureCounter, RedisRateLimiter
@@ -130,6 +136,7 @@ def _register_counters(root: Root, settings: Settings) -> None:
     root.provide(OtpStore, lambda: RedisOtpStore(root.get(redis.Redis)))
     root.provide(RateLimiter, lambda: RedisRateLimiter(root.get(redis.Redis)))
     root.provide(FailureCounter, lambda: RedisFailureCounter(root.get(redis.Redis)))
+    root.provide(CodeCheck, lambda: RedisCodeCheck(root.get(redis.Redis)))
     root.provide(ReplayGuard, lambda: RedisReplayGuard(root.get(redis.Redis)))
     root.provide(DeliveryPauses, lambda: RedisDeliveryPauses(root.get(redis.Redis)))
 

@@ -39,7 +39,7 @@ from domestyx.ports.captcha import CaptchaVerifier
 from domestyx.ports.clock import Clock
 from domestyx.ports.messaging import EmailSender, SmsSender
 from domestyx.ports.monitoring import ErrorReporter, Heartbeat
-from domestyx.ports.otp_store import OtpStore
+from domestyx.ports.otp_store import CodeCheck, OtpStore
 from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
 from domestyx.ports.replay_guard import ReplayGuard
 from domestyx.ports.repositories import DatabaseHealth, UnitOfWorkFactory
@@ -48,7 +48,7 @@ from domestyx.ports.tasks import TaskQueue
 
 # Ports whose adapter must not be an embedded/dev one in production.
 PRODUCTION_PORTS: tuple[object, ...] = (
-    UnitOfWorkFactory, TaskQueue, OtpStore, RateLimiter, FailureCounter, ReplayGuard,
+    UnitOfWorkFactory, TaskQueue, OtpStore, CodeCheck, RateLimiter, FailureCounter, ReplayGuard,
     EmailSender, SmsSender, CaptchaVerifier, DocumentStorage, ErrorReporter, Heartbeat, FileOutbox,
     LocalDirectoryDocumentStorage, WEBHOOKS,
 )  # fmt: skip

@@ -39,7 +39,7 @@ from domestyx.ports.contacts import ContactCanonicalizer
 from domestyx.ports.messaging import DeliveryPauses, EmailSender, SmsSender
 from domestyx.ports.mfa import SecretBox, TotpAlgorithm
 from domestyx.ports.monitoring import ErrorReporter
-from domestyx.ports.otp_store import OtpStore
+from domestyx.ports.otp_store import CodeCheck, OtpStore
 from domestyx.ports.passwords import PasswordBlocklist
 from domestyx.ports.randomness import IdGenerator, SecretGenerator
 from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
@@ -160,8 +160,8 @@ def _sessions(root: Root) -> SessionService:
 def _otp(root: Root) -> OtpService:
     g = root.get
     return OtpService(
-        store=g(OtpStore), secrets=g(SecretGenerator), hasher=g(KeyedHasher), clock=g(Clock),
-        policy=g(OtpPolicy),
+        store=g(OtpStore), checks=g(CodeCheck), secrets=g(SecretGenerator), hasher=g(KeyedHasher),
+        clock=g(Clock), policy=g(OtpPolicy),
     )  # fmt: skip
 
 

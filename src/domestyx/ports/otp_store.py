@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from domestyx.domain.model.otp import AttemptOutcome, IssueOutcome
+from domestyx.domain.model.otp import AttemptOutcome, CheckOutcome, CodeLockout, IssueOutcome
 
 
 @runtime_checkable
@@ -42,4 +42,30 @@ class OtpStore(Protocol):
 
     def consume(self, slot_key: str, code_hash: str) -> bool:
         """Delete the challenge if it still holds this code; True for exactly one caller."""
+        ...
+
+
+@runtime_checkable
+class CodeCheck(Protocol):
+    """A whole code guess as one atomic step over the code's slot and the account's lockout."""
+
+    def check(
+        self,
+        slot_key: str,
+        candidate_hash: str | None,
+        *,
+        now: datetime,
+        max_attempts: int,
+        lockout: CodeLockout | None,
+    ) -> CheckOutcome:
+        """Judge one guess, in this order, atomically (one round trip for a remote store).
+
+        1. `lockout`: its failure tally refused by `lockout.policy.check` -> LOCKED_OUT.
+        2. No candidate (a malformed guess), or no live code in the slot -> MISSING.
+        3. The code's attempts at `max_attempts` -> EXHAUSTED; otherwise one is counted.
+        4. Another code -> WRONG; when the code is bound to `lockout.account_id`, one failure
+           is added to `lockout.failure_key` (its tally returned as `failures`).
+        5. The code -> MATCHED and deleted; when bound to `lockout.account_id`, the failure
+           tally is cleared and `lockout.known_key` records the network for `known_for`.
+        """
         ...

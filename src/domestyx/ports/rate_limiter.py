@@ -13,8 +13,19 @@ from domestyx.domain.model.rate_limits import FailureTally, RateDecision, RateRu
 class RateLimiter(Protocol):
     """Sliding-window limiter; one decision is one atomic step over all its rules."""
 
-    def hit(self, rules: Sequence[RateRule], *, now: datetime) -> RateDecision:
-        """Count a hit on every rule if all allow it; otherwise count nothing."""
+    def hit(
+        self,
+        rules: Sequence[RateRule],
+        *,
+        now: datetime,
+        audit_keys: Sequence[str] = (),
+        audit_every: timedelta = timedelta(minutes=1),
+    ) -> RateDecision:
+        """Count a hit on every rule if all allow it; otherwise count nothing.
+
+        With `audit_keys` (one per rule), a refusal also decides in the same step whether it
+        is the first under the refusing rule's key within `audit_every` (`decision.audit`).
+        """
         ...
 
     def reset(self, key: str) -> None:

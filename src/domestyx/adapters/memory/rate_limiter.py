@@ -26,8 +26,17 @@ class InMemoryRateLimiter:
         self._logs: dict[str, deque[int]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, rules: Sequence[RateRule], *, now: datetime) -> RateDecision:
-        """Count a hit everywhere or nowhere."""
+    def hit(
+        self,
+        rules: Sequence[RateRule],
+        *,
+        now: datetime,
+        audit_keys: Sequence[str] = (),
+        audit_every: timedelta = timedelta(minutes=1),
+    ) -> RateDecision:
+        """Count a hit everywhere or nowhere; a refusal is sampled for audit in the same step."""
+        if audit_keys and len(audit_keys) != len(rules):
+            raise ValueError("one audit key per rule")
         now_ms = _ms(now)
         with self._lock:
             verdicts = []
@@ -41,11 +50,27 @@ class InMemoryRateLimiter:
             if denied:
                 rule, log, window_ms = max(denied, key=lambda v: v[1][0] + v[2] if v[1] else 0)
                 wait = (log[0] + window_ms - now_ms) if log else window_ms
-                return RateDecision(False, rule.limit, 0, _ceil_s(wait), _ceil_s(wait), rule.name)
+                audit = bool(audit_keys) and self._sample(
+                    audit_keys[rules.index(rule)], now_ms, audit_every
+                )
+                return RateDecision(
+                    False, rule.limit, 0, _ceil_s(wait), _ceil_s(wait), rule.name, audit
+                )
             for rule, log, _ in verdicts:
                 if rule.spend:
                     log.append(now_ms)
             return _tightest(verdicts, now_ms)
+
+    def _sample(self, key: str, now_ms: int, every: timedelta) -> bool:
+        """Once per `every` under `key` (the caller holds the lock)."""
+        log = self._logs.setdefault(key, deque())
+        every_ms = int(every.total_seconds() * 1000)
+        while log and log[0] <= now_ms - every_ms:
+            log.popleft()
+        if log:
+            return False
+        log.append(now_ms)
+        return True
 
     def reset(self, key: str) -> None:
         """Forget a key."""

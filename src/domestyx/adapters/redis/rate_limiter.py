@@ -14,10 +14,12 @@ from domestyx.domain.model.rate_limits import FailureTally, RateDecision, RateRu
 # Exact sliding window: a sorted set of hit timestamps per key. All rules of a decision are
 # checked first and counted only if every one allows, so a refused request costs nothing.
 # A rule whose spend flag is 0 is checked like the others but never counted (a gate).
-# ARGV: now_ms, member, then (limit, window_ms, spend) per key. Returns
-# {0, i, wait_ms} when rule i refuses, or {1, i, remaining, reset_ms} for the tightest rule i.
+# KEYS: one per rule, then optionally one audit key per rule. ARGV: now_ms, member, then
+# (limit, window_ms, spend) per rule, then audit_ms. Returns {0, i, wait_ms, audit} when rule
+# i refuses (audit 1 when it is the first refusal under rule i's audit key within audit_ms),
+# or {1, i, remaining, reset_ms} for the tightest rule i.
 _HIT = """
-local now, member, n = tonumber(ARGV[1]), ARGV[2], #KEYS
+local now, member, n = tonumber(ARGV[1]), ARGV[2], (#ARGV - 3) / 3
 local counts, worst, worst_wait = {}, 0, -1
 for i = 1, n do
   local limit, win = tonumber(ARGV[3 * i]), tonumber(ARGV[1 + 3 * i])
@@ -31,7 +33,19 @@ for i = 1, n do
     if wait > worst_wait then worst, worst_wait = i, wait end
   end
 end
-if worst > 0 then return {0, worst, worst_wait} end
+if worst > 0 then
+  local audit = 0
+  if #KEYS == 2 * n then
+    local akey, awin = KEYS[n + worst], tonumber(ARGV[#ARGV])
+    redis.call('ZREMRANGEBYSCORE', akey, '-inf', now - awin)
+    if redis.call('ZCARD', akey) == 0 then
+      redis.call('ZADD', akey, now, member)
+      redis.call('PEXPIRE', akey, awin)
+      audit = 1
+    end
+  end
+  return {0, worst, worst_wait, audit}
+end
 local tight, tight_rem, tight_reset = 0, nil, 0
 for i = 1, n do
   local limit, win, spend = tonumber(ARGV[3 * i]), tonumber(ARGV[1 + 3 * i]), ARGV[2 + 3 * i]
@@ -83,19 +97,29 @@ class RedisRateLimiter:
         self._prefix = prefix
         self._hit = client.register_script(_HIT)
 
-    def hit(self, rules: Sequence[RateRule], *, now: datetime) -> RateDecision:
-        """All-or-nothing decision."""
+    def hit(
+        self,
+        rules: Sequence[RateRule],
+        *,
+        now: datetime,
+        audit_keys: Sequence[str] = (),
+        audit_every: timedelta = timedelta(minutes=1),
+    ) -> RateDecision:
+        """All-or-nothing decision, and the refusal's audit sampling, in one EVALSHA."""
         if not rules:
             return RateDecision(True, 0, 0, 0)
-        keys = [self._prefix + rule.key for rule in rules]
+        if audit_keys and len(audit_keys) != len(rules):
+            raise ValueError("one audit key per rule")
+        keys = [self._prefix + key for key in [*(r.key for r in rules), *audit_keys]]
         args: list[int | str] = [_ms(now), uuid.uuid4().hex]
         for rule in rules:
             args += [rule.limit, _ms(rule.window), int(rule.spend)]
+        args.append(_ms(audit_every))
         result = run_script(self._hit, keys, args)
         rule = rules[int(result[1]) - 1]
         if result[0] == 0:
             wait = _s(result[2])
-            return RateDecision(False, rule.limit, 0, wait, wait, rule.name)
+            return RateDecision(False, rule.limit, 0, wait, wait, rule.name, bool(result[3]))
         return RateDecision(True, rule.limit, int(result[2]), _s(result[3]), 0, rule.name)
 
     def reset(self, key: str) -> None:

@@ -12,6 +12,7 @@ from domestyx.domain.model.errors import (
     InvalidInput,
 )
 from domestyx.domain.model.keys import KeyedHasher
+from domestyx.domain.model.lockouts import LockoutPolicy
 
 if TYPE_CHECKING:
     pass
@@ -118,3 +119,39 @@ class IssuedCode:
 
     code: str = attrs.field(repr=False)
     expires_at: datetime
+
+
+@attrs.frozen
+class CodeLockout:
+    """The code-entry lockout of one account: checked before a guess, fed by its outcome."""
+
+    account_id: str
+    failure_key: str  # the account's failure counter (FailureCounter key)
+    known_key: str  # the caller's network, remembered as the owner's on success
+    policy: LockoutPolicy = LockoutPolicy()
+
+
+class CheckStatus(enum.StrEnum):
+    """Outcome of one atomic code check."""
+
+    LOCKED_OUT = "locked_out"  # the account's lockout refused the guess; nothing counted
+    MISSING = "missing"  # no live code (or a malformed guess); nothing counted
+    EXHAUSTED = "exhausted"  # the code's attempt cap is reached; nothing counted
+    WRONG = "wrong"  # counted against the code, and against the lockout when it was its own
+    MATCHED = "matched"  # the code is consumed (single use)
+
+
+@attrs.frozen
+class CheckOutcome:
+    """What a check did; `bound_to` is the live code's account (WRONG and MATCHED)."""
+
+    status: CheckStatus
+    bound_to: str | None = None
+    retry_after: int = 0
+    policy: str = ""  # LOCKED_OUT: which lockout rule refused
+    failures: int = 0  # WRONG and counted: the account's failure tally after this one
+
+    @property
+    def counted(self) -> bool:
+        """Whether the guess was counted against the account's lockout."""
+        return self.failures > 0

@@ -28,6 +28,7 @@ class RateDecision:
     reset_after: int
     retry_after: int = 0
     rule: str = ""
+    audit: bool = False  # a refusal the caller should audit (first under its key in a while)
 
 
 @attrs.frozen

@@ -13,6 +13,7 @@ from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.delivery import Delivery, Template
 from domestyx.domain.model.errors import (
+    AccountLocked,
     CodeAttemptsExhausted,
     InvalidCode,
     InvalidInput,
@@ -21,7 +22,7 @@ from domestyx.domain.model.errors import (
 )
 from domestyx.domain.model.jobs import Job
 from domestyx.domain.model.keys import CodeSealer, KeyedHasher
-from domestyx.domain.model.otp import Channel, OtpSlot, Purpose
+from domestyx.domain.model.otp import Channel, CheckOutcome, CheckStatus, OtpSlot, Purpose
 from domestyx.domain.model.sessions import TokenPair
 from domestyx.domain.services.auditor import Auditor
 from domestyx.domain.services.lockouts import Lockouts
@@ -258,21 +259,35 @@ class CodeService:
         self.guard.admit({Operation.OTP_VERIFY: {}}, ctx)
         slot, lockouts = OtpSlot(purpose, destination), Lockouts(self.guard)
         with self.uow() as uow:
-            # Locked: a concurrent email and phone proof must not overwrite each other.
-            account = find_by_contact(
-                uow, channel, destination, purpose, for_update=True, caller=caller
-            )
-            tally = lockouts.check_code(account.id) if account else None
+            # Read without a lock: no row lock is held across the round trip to the code store.
+            account = find_by_contact(uow, channel, destination, purpose, caller=caller)
+            lockout = lockouts.code_lockout(account.id, ctx) if account else None
+            outcome = self.otp.check(slot, code, lockout)
+            if outcome.status is CheckStatus.LOCKED_OUT:
+                raise AccountLocked(retry_after=outcome.retry_after, policy=outcome.policy)
             try:
-                bound = self.otp.verify(slot, code)
-                if account is None or bound != account.id:
-                    raise NoLiveCode  # a code, but not this account's: nothing of its was guessed
+                locked = self._proven(uow, account, outcome)
             except (InvalidCode, CodeAttemptsExhausted) as failed:
-                self._failed(uow, account, failed, purpose, ctx)
+                self._failed(uow, account, failed, purpose, ctx, outcome=outcome)
                 raise
-            assert tally is not None  # noqa: S101 - an account was found, so it was tallied
-            lockouts.code_succeeded(account.id, tally, ctx)
-            return self._apply(uow, account, purpose, ctx)
+            return self._apply(uow, locked, purpose, ctx)
+
+    @staticmethod
+    def _proven(uow: UnitOfWork, account: Account | None, outcome: CheckOutcome) -> Account:
+        """The account a matched code proves, re-read under its row lock; raise otherwise."""
+        if outcome.status is CheckStatus.EXHAUSTED:
+            raise CodeAttemptsExhausted(retry_after=outcome.retry_after)
+        if outcome.status is CheckStatus.WRONG:
+            raise InvalidCode(bound_to=outcome.bound_to)
+        if outcome.status is not CheckStatus.MATCHED or account is None:
+            raise NoLiveCode
+        if outcome.bound_to != account.id:
+            raise NoLiveCode  # a code, but not this account's: nothing of its was guessed
+        # Locked: a concurrent email and phone proof must not overwrite each other.
+        locked = uow.accounts.get(account.id, for_update=True)
+        if locked is None:
+            raise NoLiveCode  # removed while the code was checked
+        return locked
 
     def _failed(
         self,
@@ -281,21 +296,18 @@ class CodeService:
         failed: Exception,
         purpose: Purpose,
         ctx: ClientContext,
+        *,
+        outcome: CheckOutcome,
     ) -> None:
-        """Audit a failed code; count it only as a guess at this account's own live code.
+        """Audit a failed code; it counted only as a guess at this account's own live code.
 
         No live code (or another's) and an exhausted slot compare nothing: they cost the
-        caller's rate limits, never the owner's lockout.
+        caller's rate limits, never the owner's lockout (the check counted nothing for them).
         """
-        counted = (
-            account is not None
-            and isinstance(failed, InvalidCode)
-            and not isinstance(failed, NoLiveCode)
-            and failed.bound_to == account.id
-        )
+        counted = account is not None and outcome.counted
         if counted:
             assert account is not None  # noqa: S101 - narrowed just above
-            Lockouts(self.guard).code_failed(account.id, ctx, uow)
+            Lockouts(self.guard).code_failure_counted(account.id, outcome.failures, ctx, uow)
         uow.audit.append(
             self.auditor.event(
                 AuditEventType.OTP_FAILED,

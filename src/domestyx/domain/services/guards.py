@@ -38,6 +38,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("domestyx.abuse")
 GLOBAL_SMS_RULE = f"{Operation.OTP_SEND_SMS}.{Scope.GLOBAL}"
+_AUDIT_EVERY = timedelta(minutes=1)
+
+
+def _sample_key(key: str) -> str:
+    """The limiter key that lets one refusal under `key` be audited per `_AUDIT_EVERY`."""
+    return f"audit:{key}"
+
+
 Demands = Mapping[Operation, Mapping[Scope, str]]
 
 
@@ -150,16 +158,17 @@ class RequestGuard:
         raise error
 
     def _decide(self, rules: list[RateRule], ctx: ClientContext) -> RateDecision:
-        decision = self.limiter.hit(rules, now=self.clock.now())
+        # The refusal's audit sampling rides on the decision: a refused request costs no more.
+        bucket = ip_bucket(ctx.ip)
+        audit_keys = [_sample_key(f"rl:{rule.name}:{bucket}") for rule in rules]
+        decision = self.limiter.hit(
+            rules, now=self.clock.now(), audit_keys=audit_keys, audit_every=_AUDIT_EVERY
+        )
         if decision.allowed:
             return decision
         log.warning("rate limited", extra={"rule": decision.rule, "ip": ctx.ip})
-        self.audit_sampled(
-            f"rl:{decision.rule}:{ip_bucket(ctx.ip)}",
-            AuditEventType.RATE_LIMITED,
-            ctx,
-            rule=decision.rule,
-        )
+        if decision.audit:
+            self._audit_refusal(AuditEventType.RATE_LIMITED, ctx, rule=decision.rule)
         if decision.rule.startswith(GLOBAL_SMS_RULE):
             self._trip_sms_breaker(ctx)
             raise SmsBudgetExhausted(retry_after=decision.retry_after)
@@ -191,13 +200,19 @@ class RequestGuard:
     ) -> FailureTally:
         """Count a failure; the one reaching the cap is audited as a lockout, in `uow`."""
         tally = self.failures.add(key, now=self.clock.now(), window=self.lockout.window)
-        if tally.count == self.lockout.max_failures:
+        self.failure_recorded(tally.count, ctx, account_id, uow=uow)
+        return tally
+
+    def failure_recorded(
+        self, count: int, ctx: ClientContext, account_id: str | None, *, uow: UnitOfWork
+    ) -> None:
+        """Audit the failure that brought a counter to the cap as a lockout, in `uow`."""
+        if count == self.lockout.max_failures:
             uow.audit.append(
                 self.auditor.event(
                     AuditEventType.LOCKOUT, outcome="locked", account_id=account_id, ip=ctx.ip
                 )
             )
-        return tally
 
     def clear_failures(self, key: str, tally: FailureTally | None = None) -> None:
         """Reset after a success; skipped (no round trip) when the tally shows nothing to clear."""
@@ -208,10 +223,18 @@ class RequestGuard:
         self, key: str, event: AuditEventType, ctx: ClientContext, **details: str
     ) -> None:
         """Audit a refusal at most once a minute per key (a flood must not flood the log)."""
-        once = RateRule("audit", f"audit:{key}", 1, timedelta(minutes=1))
+        once = RateRule("audit", _sample_key(key), 1, _AUDIT_EVERY)
         try:
-            if self.limiter.hit([once], now=self.clock.now()).allowed:
-                self._audit(event, ctx, outcome="refused", **details)
+            sampled = self.limiter.hit([once], now=self.clock.now()).allowed
+        except Exception:  # the refusal stands even when its audit cannot be decided
+            log.exception("could not audit a refusal")
+            return
+        if sampled:
+            self._audit_refusal(event, ctx, **details)
+
+    def _audit_refusal(self, event: AuditEventType, ctx: ClientContext, **details: str) -> None:
+        try:
+            self._audit(event, ctx, outcome="refused", **details)
         except Exception:  # the refusal stands even when its audit cannot be written
             log.exception("could not audit a refusal")
 

@@ -9,6 +9,7 @@ import attrs
 from domestyx.domain.model.abuse import Operation, ip_bucket
 from domestyx.domain.model.audit import AuditEventType, ClientContext
 from domestyx.domain.model.errors import AccountLocked
+from domestyx.domain.model.otp import CodeLockout
 from domestyx.domain.model.rate_limits import FailureTally
 
 if TYPE_CHECKING:
@@ -48,6 +49,21 @@ class Lockouts:
     def check_code(self, account_id: str) -> FailureTally:
         """Refuse while the account's code entry waits out its delay or cap; the tally."""
         return self.guard.check_lockout(code_key(account_id))
+
+    def code_lockout(self, account_id: str, ctx: ClientContext) -> CodeLockout:
+        """The account's code-entry lockout as one atomic check takes it (OtpService.check)."""
+        return CodeLockout(
+            account_id=account_id,
+            failure_key=code_key(account_id),
+            known_key=known_key(account_id, ctx),
+            policy=self.guard.lockout,
+        )
+
+    def code_failure_counted(
+        self, account_id: str, failures: int, ctx: ClientContext, uow: UnitOfWork
+    ) -> None:
+        """A check counted a wrong guess: the one reaching the cap is audited (in `uow`)."""
+        self.guard.failure_recorded(failures, ctx, account_id, uow=uow)
 
     def code_failed(self, account_id: str, ctx: ClientContext, uow: UnitOfWork) -> FailureTally:
         """Count a wrong guess at a live code; the one reaching the cap is audited (in `uow`)."""

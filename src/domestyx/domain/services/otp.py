@@ -14,11 +14,19 @@ from domestyx.domain.model.errors import (
     ResendTooSoon,
 )
 from domestyx.domain.model.keys import KeyedHasher
-from domestyx.domain.model.otp import AttemptStatus, IssuedCode, IssueStatus, OtpPolicy, OtpSlot
+from domestyx.domain.model.otp import (
+    AttemptStatus,
+    CheckOutcome,
+    CodeLockout,
+    IssuedCode,
+    IssueStatus,
+    OtpPolicy,
+    OtpSlot,
+)
 
 if TYPE_CHECKING:
     from domestyx.ports.clock import Clock
-    from domestyx.ports.otp_store import OtpStore
+    from domestyx.ports.otp_store import CodeCheck, OtpStore
     from domestyx.ports.randomness import SecretGenerator
 
 
@@ -27,6 +35,7 @@ class OtpService:
     """Issue and verify codes; attempts are counted before comparing, so guesses can't race."""
 
     store: OtpStore
+    checks: CodeCheck
     secrets: SecretGenerator
     hasher: KeyedHasher
     clock: Clock
@@ -62,6 +71,20 @@ class OtpService:
         if outcome.status is IssueStatus.LOCKED:
             raise CodeAttemptsExhausted(retry_after=outcome.retry_after)
         return IssuedCode(code=code, expires_at=now + self.policy.valid_for)
+
+    def check(self, slot: OtpSlot, code: str, lockout: CodeLockout | None) -> CheckOutcome:
+        """One atomic guess under the account's lockout: judged, counted, consumed or failed.
+
+        A malformed code is no guess at anything: only the lockout is asked about it.
+        """
+        well_formed = len(code) == self.policy.digits and code.isascii() and code.isdigit()
+        return self.checks.check(
+            slot.key(self.hasher),
+            slot.code_hash(self.hasher, code) if well_formed else None,
+            now=self.clock.now(),
+            max_attempts=self.policy.max_attempts,
+            lockout=lockout,
+        )
 
     def verify(
         self, slot: OtpSlot, code: str, *, before_use: Callable[[str | None], None] | None = None
