@@ -49,6 +49,8 @@ accounts = Table(
     Column("deleted_at", UtcDateTime()),
     UniqueConstraint("email"),
     UniqueConstraint("phone_owner"),
+    # The pending-account purge (unproven_before): oldest pending first, off the index.
+    Index(None, "status", "created_at"),
 )
 
 # A pending email or phone change: the new contact waits here until its code proves it.
@@ -135,6 +137,8 @@ documents = Table(
     UniqueConstraint("account_id", "kind", "version"),
     UniqueConstraint("storage_key"),
     Index(None, "status", "delete_after"),
+    # The purge query (due_for_purge): a range over due, unheld rows, already in its order.
+    Index(None, "legal_hold", "delete_after"),
 )
 
 verifications = Table(

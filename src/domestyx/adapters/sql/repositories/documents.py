@@ -120,7 +120,8 @@ class SqlDocumentRepository:
             select(d)
             .where(
                 d.c.status != DocumentStatus.PURGED.value,
-                d.c.legal_hold.is_(False),
+                # "= false", not "IS false": only an equality lets the index serve it.
+                d.c.legal_hold == False,  # noqa: E712
                 d.c.delete_after <= now,
             )
             .order_by(d.c.delete_after)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Integer, Select, bindparam, insert, select, union_all, update
 
 from domestyx.adapters.sql import tables as t
 from domestyx.domain.model.accounts import IdentityStatus
@@ -25,6 +25,32 @@ def _verification(m: Any, document_ids: tuple[str, ...]) -> Verification:
         note=m["note"],
         updated_at=m["updated_at"],
     )
+
+
+def _queue_query() -> Select[Any]:
+    """Each waiting status read oldest first off (status, submitted_at), then merged.
+
+    `status IN (...) ORDER BY submitted_at` would sort every waiting row; one ordered index
+    range per status stops after `limit` rows, and only those (at most 2 x limit) are sorted.
+    """
+    v = t.verifications
+    limit = bindparam("limit", type_=Integer)
+    branches = [
+        select(v)
+        .where(v.c.status == status.value)
+        .order_by(v.c.submitted_at, v.c.id)
+        .limit(limit)
+        .subquery()
+        for status in (IdentityStatus.SUBMITTED, IdentityStatus.IN_REVIEW)
+    ]
+    merged = union_all(*(select(branch) for branch in branches)).subquery()
+    return select(merged).order_by(merged.c.submitted_at, merged.c.id).limit(limit)
+
+
+_QUEUE = _queue_query()
+_QUEUE_DOCUMENTS = select(
+    t.verification_documents.c.verification_id, t.verification_documents.c.document_id
+).where(t.verification_documents.c.verification_id.in_(bindparam("ids", expanding=True)))
 
 
 class SqlVerificationRepository:
@@ -90,12 +116,15 @@ class SqlVerificationRepository:
         )
 
     def queue(self, limit: int) -> Sequence[Verification]:
-        """Waiting or under review, oldest first."""
-        v = t.verifications
-        waiting = [IdentityStatus.SUBMITTED.value, IdentityStatus.IN_REVIEW.value]
-        query = select(v).where(v.c.status.in_(waiting)).order_by(v.c.submitted_at).limit(limit)
-        rows = list(self._conn.execute(query))
-        return [_verification(r._mapping, self._documents_of(r._mapping["id"])) for r in rows]
+        """Waiting or under review, oldest first: two statements whatever the page size."""
+        rows = list(self._conn.execute(_QUEUE, {"limit": limit}))
+        documents: dict[str, list[str]] = {r._mapping["id"]: [] for r in rows}
+        if documents:
+            for verification_id, document_id in self._conn.execute(
+                _QUEUE_DOCUMENTS, {"ids": list(documents)}
+            ):
+                documents[verification_id].append(document_id)
+        return [_verification(r._mapping, tuple(sorted(documents[r._mapping["id"]]))) for r in rows]
 
     def add_entry(self, entry: ReviewEntry) -> None:
         """Append history."""
