@@ -20,6 +20,7 @@ from domestyx.entrypoints.http.api_docs import SelfHostedSwaggerPlugin
 from domestyx.entrypoints.http.body_guard import BodyGuard, BodyLimits
 from domestyx.entrypoints.http.client_ip import parse_networks
 from domestyx.entrypoints.http.contract import ContractJson, operation_id
+from domestyx.entrypoints.http.dev_pages import dev_asset_handlers
 from domestyx.entrypoints.http.middleware import EdgeMiddleware
 from domestyx.entrypoints.http.problems import EXCEPTION_HANDLERS
 from domestyx.entrypoints.http.request_checks import check_request
@@ -59,8 +60,10 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
         WebhookController,
         *web_handlers(settings),
     ]
-    if not settings.is_production and services.outbox is not None:
-        handlers.append(DevOutboxController)
+    if not settings.is_production:
+        handlers += dev_asset_handlers()  # the outbox page's files and the Turnstile stand-in
+        if services.outbox is not None:
+            handlers.append(DevOutboxController)
     if services.local_files is not None:
         handlers.append(LocalFilesController)
     run_worker = (settings.redis.url is None) if embedded_worker is None else embedded_worker

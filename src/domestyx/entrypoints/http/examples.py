@@ -131,6 +131,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "environment": "production",
         "release": "0.1.0",
         "turnstile_script_url": "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit",
+        "max_upload_bytes": 10485760,
+        "dev_outbox_url": None,
     },
     "LiveOut": {"status": "ok"},
     "JwkOut": {

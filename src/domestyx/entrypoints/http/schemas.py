@@ -223,7 +223,21 @@ class ConfigOut(msgspec.Struct):
     sentry_dsn_frontend: str | None
     environment: str
     release: str
-    turnstile_script_url: str
+    turnstile_script_url: Annotated[
+        str,
+        Meta(
+            description="The Turnstile script to load: Cloudflare's, or a same-origin path to "
+            "the app's offline stand-in when the embedded default's test site key is in use."
+        ),
+    ]
+    max_upload_bytes: Annotated[
+        int,
+        Meta(ge=1, description="The largest document `POST /api/v1/documents` accepts, in bytes."),
+    ]
+    dev_outbox_url: Annotated[
+        str | None,
+        Meta(description="Where the embedded default's emails and texts go; null in production."),
+    ] = None
 
 
 class LiveOut(msgspec.Struct):

@@ -108,10 +108,8 @@ class CaptchaSettings:
         default="https://challenges.cloudflare.com/turnstile/v0/siteverify",
     )
     expected_hostnames: tuple[str, ...] = var("TURNSTILE_EXPECTED_HOSTNAMES", default=(), parse=csv)
-    script_url: str = var(
-        "TURNSTILE_SCRIPT_URL",
-        default="https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit",
-    )
+    # Unset: Cloudflare's script, or the app's stand-in for test site keys (turnstile_script.py).
+    script_url: str | None = var("TURNSTILE_SCRIPT_URL", default=None)
 
 
 @attrs.frozen(kw_only=True)

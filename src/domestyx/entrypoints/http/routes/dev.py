@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -11,6 +10,7 @@ from litestar.response import Stream
 
 from domestyx.domain.model.errors import NotFound
 from domestyx.entrypoints.http.deps import services_of
+from domestyx.entrypoints.http.dev_pages import OUTBOX_CSP, code_in, outbox_page
 
 Req = Request[Any, Any, Any]
 
@@ -29,12 +29,13 @@ class DevOutboxController(Controller):
             raise NotFound
         entries = [
             {"channel": str(e.channel), "to": e.to, "subject": e.subject, "body": e.body,
-             "created_at": e.created_at.isoformat()}
+             "created_at": e.created_at.isoformat(), "code": code_in(e.body)}
             for e in outbox.entries(limit=100)
         ]  # fmt: skip
         if "application/json" in request.headers.get("accept", ""):
             return Response(entries)
-        return Response(_page(entries), media_type="text/html")
+        headers = {"Content-Security-Policy": OUTBOX_CSP}
+        return Response(outbox_page(entries), media_type="text/html", headers=headers)
 
 
 class LocalFilesController(Controller):
@@ -68,22 +69,3 @@ def _chunks(handle: Any) -> Any:
     with handle:
         while chunk := handle.read(64 * 1024):
             yield chunk
-
-
-def _page(entries: list[dict[str, Any]]) -> str:
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(str(e.get(k) or ''))}</td>"
-            for k in ("created_at", "channel", "to", "subject", "body")
-        )
-        + "</tr>"
-        for e in entries
-    )
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>DomestyX dev outbox</title>"
-        "<meta http-equiv=refresh content=5></head><body><h1>Dev outbox</h1>"
-        "<p>Messages the embedded default would have sent, newest first.</p>"
-        "<table border=1 cellpadding=4><tr><th>When</th><th>Channel</th><th>To</th>"
-        f"<th>Subject</th><th>Body</th></tr>{rows}</table></body></html>"
-    )

@@ -10,6 +10,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from domestyx.entrypoints.health import ReadinessProbe, may_see_details, public_view
 from domestyx.entrypoints.http.deps import services_of
 from domestyx.entrypoints.http.schemas import ConfigOut, LiveOut
+from domestyx.entrypoints.http.turnstile_script import turnstile_script_url
 
 Req = Request[Any, Any, Any]
 
@@ -39,11 +40,15 @@ class SystemController(Controller):
     @get("/api/v1/config")
     async def config(self, request: Req) -> ConfigOut:
         """Public settings for browsers and apps; nothing secret."""
-        settings = services_of(request).settings
+        services = services_of(request)
+        settings = services.settings
+        dev_outbox = services.outbox is not None and not settings.is_production
         return ConfigOut(
             turnstile_site_key=settings.captcha.site_key,
             sentry_dsn_frontend=settings.observability.sentry_dsn_frontend,
             environment=settings.environment,
             release=settings.release,
-            turnstile_script_url=settings.captcha.script_url,
+            turnstile_script_url=turnstile_script_url(settings),
+            max_upload_bytes=settings.policy.max_upload_bytes,
+            dev_outbox_url="/dev/outbox" if dev_outbox else None,
         )

@@ -10,6 +10,8 @@ from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 
+from domestyx.entrypoints.http.turnstile_script import turnstile_script_url
+
 if TYPE_CHECKING:
     from litestar import Router
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,14 +40,17 @@ def origin_of(url: str | None) -> str | None:
 
 
 def page_csp(settings: Settings) -> str:
-    """'self' plus exactly the third parties the client talks to: Turnstile and Sentry."""
-    turnstile = origin_of(settings.captcha.script_url)
+    """'self' plus exactly the third parties the client talks to: Turnstile and Sentry.
+
+    The embedded stand-in is same-origin and draws no frames, so it adds nothing.
+    """
+    turnstile = origin_of(turnstile_script_url(settings))
     sentry = origin_of(settings.observability.sentry_dsn_frontend)
-    frames = dict.fromkeys(o for o in (turnstile, TURNSTILE_FRAMES) if o)
+    frames = dict.fromkeys(o for o in (turnstile, TURNSTILE_FRAMES) if o) if turnstile else {}
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'", *([turnstile] if turnstile else [])],
-        "frame-src": list(frames),
+        "frame-src": list(frames) or ["'none'"],
         "connect-src": ["'self'", *([sentry] if sentry else [])],
         "img-src": ["'self'", "data:"],
         "style-src": ["'self'"],
