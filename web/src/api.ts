@@ -9,7 +9,12 @@ export interface PublicConfig {
   sentry_dsn_frontend: string | null;
   environment: string;
   release: string;
-  turnstile_script_url?: string;
+  /** Cloudflare's script, or the app's same-origin stand-in on the embedded default. */
+  turnstile_script_url: string;
+  /** The server's document size cap (MAX_UPLOAD_BYTES). */
+  max_upload_bytes: number;
+  /** "/dev/outbox" on the embedded default, where every code goes; null in production. */
+  dev_outbox_url?: string | null;
 }
 
 export type Role = "worker" | "employer" | "reviewer" | "admin";
@@ -61,6 +66,71 @@ export interface DownloadLink {
 }
 
 export type DecisionName = "approve" | "reject" | "request_resubmission";
+
+/** An account as support sees it: contacts masked. */
+export interface AccountSummary {
+  id: string;
+  email: string;
+  phone: string;
+  role: Role;
+  status: string;
+  email_verified: boolean;
+  phone_verified: boolean;
+  identity_status: string;
+  created_at: string;
+}
+
+export interface SupportSession {
+  id: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string;
+  user_agent: string;
+  ip: string;
+}
+
+export interface SupportDelivery {
+  id: string;
+  channel: string;
+  template: string;
+  destination: string;
+  purpose: string | null;
+  status: string;
+  attempts: number;
+  provider_id: string | null;
+  error_code: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface SupportEvent {
+  id: string;
+  occurred_at: string;
+  event: string;
+  outcome: string;
+  actor_id: string | null;
+  subject_id: string | null;
+  ip: string | null;
+  details: Record<string, string>;
+}
+
+export interface Dossier {
+  account: AccountSummary;
+  sessions: SupportSession[];
+  deliveries: SupportDelivery[];
+  events: SupportEvent[];
+}
+
+export type SupportActionName = "lock" | "unlock" | "sign-out-everywhere" | "resend";
+
+export interface SupportActionResult {
+  account_id: string;
+  status: string;
+  sessions_revoked?: number;
+  action?: string;
+  channel?: string;
+  delivery_id?: string;
+}
 
 export class Api {
   constructor(private readonly session: Session) {}
@@ -181,6 +251,21 @@ export class Api {
   decide(id: string, decision: DecisionName, reason: string | null, note: string | null): Promise<Verification> {
     const path = `/api/v1/admin/verifications/${encodeURIComponent(id)}/decision`;
     return this.authed(path, { json: { decision, reason, note } });
+  }
+
+  /** Support lookup by exactly one of email or phone. */
+  findAccounts(who: { email: string } | { phone: string }): Promise<AccountSummary[]> {
+    const query = new URLSearchParams(who as Record<string, string>);
+    return this.authed(`/api/v1/admin/accounts?${query.toString()}`);
+  }
+
+  /** The support view of one account (the server audits each view). */
+  supportAccount(id: string): Promise<Dossier> {
+    return this.authed(`/api/v1/admin/accounts/${encodeURIComponent(id)}`);
+  }
+
+  supportAction(id: string, action: SupportActionName, reason: string): Promise<SupportActionResult> {
+    return this.authed(`/api/v1/admin/accounts/${encodeURIComponent(id)}/${action}`, { json: { reason } });
   }
 
   /** Bearer call; one refresh-and-retry when the access token was rejected. */

@@ -4,8 +4,6 @@ import type { Api, Me, PublicConfig } from "./api";
 import type { Session } from "./session";
 import { TurnstileWidget, type TurnstileAction } from "./turnstile";
 
-export const DEFAULT_TURNSTILE_SCRIPT =
-  "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit";
 
 /** Contacts typed on one page and needed on the next; memory only, cleared on sign-out. */
 export interface Pending {
@@ -40,9 +38,9 @@ export interface PageView {
 
 export type Page = (ctx: Context) => PageView | Promise<PageView>;
 
+/** Widgets load the script the server names: Cloudflare's, or its offline stand-in. */
 export function widgetFactory(config: PublicConfig): (action: TurnstileAction) => TurnstileWidget {
-  const script = config.turnstile_script_url || DEFAULT_TURNSTILE_SCRIPT;
-  return (action) => new TurnstileWidget(script, config.turnstile_site_key, action);
+  return (action) => new TurnstileWidget(config.turnstile_script_url, config.turnstile_site_key, action);
 }
 
 /** Resend cooldown left, in whole seconds, after a code sent at `sentAt`. */

@@ -1,7 +1,7 @@
 // Form plumbing shared by the pages: readable errors, busy buttons and resend cooldowns.
 
 import { append, h, replaceChildren } from "./dom";
-import { humanError } from "./problems";
+import { humanError, type Words } from "./problems";
 import { report } from "./sentry";
 
 /** An assertive live region: errors are announced as soon as they appear. */
@@ -21,11 +21,11 @@ export function clearError(box: HTMLElement, form?: HTMLFormElement): void {
   form?.querySelectorAll(".field-error").forEach((el) => el.remove());
 }
 
-/** Show a failure in words, mark the fields the API named, and report bugs. */
-export function showError(box: HTMLElement, err: unknown, form?: HTMLFormElement): void {
+/** Show a failure in the client's words, mark the fields the API named, and report bugs. */
+export function showError(box: HTMLElement, err: unknown, form?: HTMLFormElement, words: Words = {}): void {
   clearError(box, form);
   report(err);
-  const human = humanError(err);
+  const human = humanError(err, new Date(), words);
   append(box, h("p", {}, human.message));
   for (const item of human.fields) {
     const input = form?.querySelector<HTMLInputElement>(`[name="${CSS.escape(item.field)}"]`);
@@ -34,9 +34,8 @@ export function showError(box: HTMLElement, err: unknown, form?: HTMLFormElement
       input.setAttribute("aria-invalid", "true");
       input.setAttribute("aria-describedby", `${input.getAttribute("aria-describedby") ?? ""} ${id}`.trim());
       input.insertAdjacentElement("afterend", h("p", { id, class: "field-error" }, item.message));
-    } else if (item.message && item.message !== human.message) {
-      append(box, h("p", {}, item.message));
     }
+    // A field this form lacks is covered by the main sentence; never echo the server's text.
   }
   if (human.reference) append(box, h("p", { class: "reference" }, `Reference: ${human.reference}`));
   box.hidden = false;

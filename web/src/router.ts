@@ -10,6 +10,7 @@ import { forgotPasswordPage } from "./pages/forgotPassword";
 import { homeRoute, loginPage } from "./pages/login";
 import { registerPage } from "./pages/register";
 import { reviewPage } from "./pages/review";
+import { supportPage } from "./pages/support";
 import { verifyEmailPage } from "./pages/verifyEmail";
 import { verifyPhonePage } from "./pages/verifyPhone";
 import { identify } from "./sentry";
@@ -26,6 +27,7 @@ const ROUTES: Record<string, { page: Page; access: Access; nav?: string }> = {
   "/change-email": { page: changeEmailPage, access: "member", nav: "Change email" },
   "/change-phone": { page: changePhonePage, access: "member", nav: "Change phone" },
   "/review": { page: reviewPage, access: "staff", nav: "Review queue" },
+  "/support": { page: supportPage, access: "staff", nav: "Support" },
   "/authenticator": { page: authenticatorPage, access: "account", nav: "Authenticator" },
 };
 

@@ -11,6 +11,7 @@ interface RenderOptions {
   callback: (token: string) => void;
   "expired-callback"?: () => void;
   "error-callback"?: () => void;
+  "before-interactive-callback"?: () => void;
   theme?: "light" | "dark" | "auto";
 }
 
@@ -88,6 +89,9 @@ export class TurnstileWidget {
       callback: (token) => this.accept(token),
       "expired-callback": () => this.expire("The check expired; it will run again."),
       "error-callback": () => this.expire("The check failed; reload the page to try again."),
+      "before-interactive-callback": () => {
+        this.status.textContent = "Complete the check above to continue.";
+      },
     });
   }
 

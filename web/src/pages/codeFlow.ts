@@ -97,3 +97,16 @@ export function codeFlow(ctx: Context, opts: CodeFlowOptions): CodeFlow {
   });
   return { verifyForm, ...sendForm(ctx, opts) };
 }
+
+/** Where codes arrive on the embedded default (the dev outbox), or null on a real deployment. */
+export function devOutboxNote(ctx: Context): HTMLElement | null {
+  const url = ctx.config.dev_outbox_url;
+  if (!url) return null;
+  return h(
+    "p",
+    { class: "notice dev-outbox" },
+    "This is a development server: nothing is really emailed or texted. Every code is in the ",
+    h("a", { href: url, target: "_blank", rel: "noopener" }, "dev outbox"),
+    ".",
+  );
+}

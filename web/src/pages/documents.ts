@@ -7,7 +7,22 @@ import { busy, clearError, errorBox, showError, statusBox } from "../forms";
 import { fileTypeLabel, formatBytes, formatDate, identityLabel, kindLabel, reasonLabel } from "./labels";
 import { uploadSection } from "./upload";
 
-const CLOSED = new Set(["submitted", "in_review", "approved"]);
+// Where the identity check stands: one sentence per status, shown once, beside the badge.
+const NEXT_STEP: Record<string, string> = {
+  not_started: "Upload the documents below, then submit them for review.",
+  submitted: "A reviewer will look at your documents soon; the result will appear here.",
+  in_review: "A reviewer is looking at your documents; the result will appear here.",
+  approved: "Your identity is verified. There is nothing more to do.",
+  rejected: "Upload new documents, then submit them again.",
+  resubmission_requested: "Upload new documents, then submit them again.",
+};
+const OPEN = new Set(["not_started", "rejected", "resubmission_requested"]);
+
+// What a submission needs per role, as alternatives (the server's rule, for the page's words).
+const REQUIRED: Record<string, string[][]> = {
+  worker: [["id_card", "passport"], ["police_clearance"]],
+  employer: [["id_card", "passport"]],
+};
 
 function requirementText(me: Me): string {
   return me.role === "worker"
@@ -15,16 +30,31 @@ function requirementText(me: Me): string {
     : "Employers need a national ID card or passport.";
 }
 
+/** The page's own sentence for a submission refused for missing documents. */
+function missingText(me: Me, documents: DocumentInfo[]): string {
+  const have = new Set(documents.filter((d) => d.status === "active").map((d) => d.kind));
+  const missing = (REQUIRED[me.role] ?? [])
+    .filter((kinds) => !kinds.some((k) => have.has(k)))
+    .map((kinds) => kinds.map(kindLabel).join(" or "));
+  if (missing.length === 0) return `Some required documents are missing. ${requirementText(me)}`;
+  return `Upload these before you submit: ${missing.join("; ")}.`;
+}
+
 function statusSection(me: Me, verification: Verification | null): HTMLElement[] {
   const parts: HTMLElement[] = [
     h(
-      "p",
+      "div",
       { class: "identity", "data-identity-status": me.identity_status },
-      "Identity: ",
-      h("strong", { class: `badge badge-${me.identity_status}` }, identityLabel(me.identity_status)),
+      h(
+        "p",
+        {},
+        "Identity: ",
+        h("strong", { class: `badge badge-${me.identity_status}` }, identityLabel(me.identity_status)),
+      ),
+      h("p", { class: "identity-next" }, NEXT_STEP[me.identity_status] ?? ""),
     ),
   ];
-  if (verification?.reason_code && verification.status !== "approved") {
+  if (verification?.reason_code && OPEN.has(me.identity_status)) {
     parts.push(h("p", {}, `Reviewer's reason: ${reasonLabel(verification.reason_code)}.`));
   }
   if (!me.email_verified || !me.phone_verified) {
@@ -51,12 +81,14 @@ export async function documentsPage(ctx: Context): Promise<PageView> {
   const submitArea = h("div");
   const submitStatus = statusBox();
   let me: Me = ctx.me ?? (await ctx.api.me());
+  let current: DocumentInfo[] = [];
 
   async function refresh(): Promise<void> {
     const [fresh, documents, verification] = await Promise.all([ctx.api.me(), ctx.api.documents(), ctx.api.myVerification()]);
     me = fresh;
     ctx.me = fresh;
     replaceChildren(status, ...statusSection(me, verification));
+    current = documents;
     replaceChildren(listArea, documentTable(documents.filter((d) => d.status === "active")));
     replaceChildren(submitArea, submitBlock());
   }
@@ -117,30 +149,24 @@ export async function documentsPage(ctx: Context): Promise<PageView> {
   }
 
   function submitBlock(): HTMLElement {
+    // Only while a submission is possible: otherwise the identity card above says it all.
+    if (!OPEN.has(me.identity_status)) return h("div");
     const errors = errorBox();
-    const closed = CLOSED.has(me.identity_status);
-    const submit = h("button", { type: "button", disabled: closed }, "Submit for review");
+    const submit = h("button", { type: "button" }, "Submit for review");
     submit.addEventListener("click", () =>
       void busy(submit, async () => {
         clearError(errors);
         try {
           await ctx.api.submitForReview();
           await refresh();
-          submitStatus.textContent = "Submitted. A reviewer will look at your documents soon.";
+          submitStatus.textContent = "Submitted for review.";
           document.querySelector<HTMLElement>("#submit-heading")?.focus();
         } catch (err) {
-          showError(errors, err);
+          showError(errors, err, undefined, { "invalid-input": missingText(me, current) });
         }
       }),
     );
-    return h(
-      "div",
-      {},
-      h("p", {}, requirementText(me)),
-      closed ? h("p", {}, "Your documents have been submitted; you will see the result here.") : null,
-      errors,
-      submit,
-    );
+    return h("div", {}, h("p", {}, requirementText(me)), errors, submit);
   }
 
   const root = h(

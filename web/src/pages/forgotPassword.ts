@@ -5,6 +5,7 @@ import type { Context, PageView } from "../context";
 import { field, h, heading } from "../dom";
 import { busy, clearError, Cooldown, errorBox, showError, showMessage, statusBox } from "../forms";
 import { ApiError } from "../problems";
+import { devOutboxNote } from "./codeFlow";
 
 function channelOf(destination: string): Channel {
   return destination.startsWith("+") ? "sms" : "email";
@@ -89,6 +90,7 @@ export function forgotPasswordPage(ctx: Context): PageView {
     { class: "page", "aria-labelledby": "page-title" },
     heading("Reset your password"),
     h("p", {}, "We send a code to your confirmed email address or phone number."),
+    devOutboxNote(ctx),
     h("h2", {}, "1. Get a code"),
     sendForm,
     h("h2", {}, "2. Choose a new password"),

@@ -41,9 +41,10 @@ export function identityLabel(status: string): string {
 }
 
 export function formatBytes(size: number): string {
+  const fixed = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
   if (size < 1024) return `${size} bytes`;
-  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KiB`;
-  return `${(size / 1024 / 1024).toFixed(1)} MiB`;
+  if (size < 1024 * 1024) return `${fixed(size / 1024)} KiB`;
+  return `${fixed(size / 1024 / 1024)} MiB`;
 }
 
 export function formatDate(iso: string): string {

@@ -5,16 +5,17 @@ import { h, uid } from "../dom";
 import { busy, clearError, errorBox, showError, showMessage, statusBox } from "../forms";
 import { DOCUMENT_KINDS, fileTypeLabel, formatBytes, kindLabel } from "./labels";
 
-const MAX_BYTES = 10 * 1024 * 1024;
 const ACCEPTED_TYPES = ["application/pdf", "image/png", "image/jpeg"];
 const ACCEPTED_EXTENSIONS = [".pdf", ".png", ".jpg", ".jpeg"];
 
+function tooLarge(size: number, maxBytes: number): string {
+  return `This file is ${formatBytes(size)}; the limit is ${formatBytes(maxBytes)}. Try a smaller scan or a JPEG photo.`;
+}
+
 /** A hint before upload; the server still decides the type from the bytes. */
-export function checkFile(file: File): string | null {
+export function checkFile(file: File, maxBytes: number): string | null {
   if (file.size === 0) return "This file is empty. Choose the scan or photo of your document.";
-  if (file.size > MAX_BYTES) {
-    return `This file is ${formatBytes(file.size)}; the limit is 10 MiB. Try a smaller scan or a JPEG photo.`;
-  }
+  if (file.size > maxBytes) return tooLarge(file.size, maxBytes);
   const name = file.name.toLowerCase();
   const typeOk = ACCEPTED_TYPES.includes(file.type);
   const extensionOk = ACCEPTED_EXTENSIONS.some((ext) => name.endsWith(ext));
@@ -25,6 +26,8 @@ export function checkFile(file: File): string | null {
 }
 
 export function uploadSection(ctx: Context, refresh: () => Promise<void>): HTMLElement {
+  // The server's cap (MAX_UPLOAD_BYTES), from /api/v1/config.
+  const maxBytes = ctx.config.max_upload_bytes;
   const kindId = uid("kind");
   const fileId = uid("file");
   const hintId = `${fileId}-hint`;
@@ -52,7 +55,7 @@ export function uploadSection(ctx: Context, refresh: () => Promise<void>): HTMLE
       "div",
       { class: "field" },
       h("label", { for: fileId }, "File"),
-      h("p", { id: hintId, class: "hint" }, "PDF, JPEG or PNG, up to 10 MiB. A clear photo or scan of the whole document."),
+      h("p", { id: hintId, class: "hint" }, `PDF, JPEG or PNG, up to ${formatBytes(maxBytes)}. A clear photo or scan of the whole document.`),
       file,
     ),
     errors,
@@ -62,7 +65,7 @@ export function uploadSection(ctx: Context, refresh: () => Promise<void>): HTMLE
   file.addEventListener("change", () => {
     clearError(errors);
     const chosen = file.files?.[0];
-    const problem = chosen ? checkFile(chosen) : null;
+    const problem = chosen ? checkFile(chosen, maxBytes) : null;
     if (problem) showMessage(errors, problem);
   });
   form.addEventListener("submit", (event) => {
@@ -70,7 +73,7 @@ export function uploadSection(ctx: Context, refresh: () => Promise<void>): HTMLE
     clearError(errors, form);
     const chosen = file.files?.[0];
     if (!chosen) return showMessage(errors, "Choose a file to upload.");
-    const problem = checkFile(chosen);
+    const problem = checkFile(chosen, maxBytes);
     if (problem) return showMessage(errors, problem);
     void busy(submit, async () => {
       status.textContent = "Uploading…";
@@ -81,7 +84,8 @@ export function uploadSection(ctx: Context, refresh: () => Promise<void>): HTMLE
         status.textContent = `Uploaded ${kindLabel(doc.kind)} (${fileTypeLabel(doc.content_type)}, ${formatBytes(doc.size)}).`;
       } catch (err) {
         status.textContent = "";
-        showError(errors, err, form);
+        const words = { "payload-too-large": tooLarge(chosen.size, maxBytes) };
+        showError(errors, err, form, words);
       }
     });
   });

@@ -3,7 +3,7 @@
 import type { Context, PageView } from "../context";
 import { field, h, heading } from "../dom";
 import { statusBox } from "../forms";
-import { codeFlow } from "./codeFlow";
+import { codeFlow, devOutboxNote } from "./codeFlow";
 
 export function verifyEmailPage(ctx: Context): PageView {
   const email = field({ label: "Email address", name: "destination", type: "email", autocomplete: "email", value: ctx.pending.email });
@@ -30,11 +30,18 @@ export function verifyEmailPage(ctx: Context): PageView {
     { class: "page", "aria-labelledby": "page-title" },
     heading("Confirm your email address"),
     h("p", {}, "Step 2 of 3. Enter the 6-digit code we emailed you."),
+    devOutboxNote(ctx),
     flash,
     email.wrap,
     flow.verifyForm,
     h("h2", {}, "No code?"),
-    h("p", {}, "Check your spam folder, or ask for a new code. A new code replaces the old one."),
+    h(
+      "p",
+      {},
+      ctx.config.dev_outbox_url
+        ? "Look in the dev outbox, or ask for a new code. A new code replaces the old one."
+        : "Check your spam folder, or ask for a new code. A new code replaces the old one.",
+    ),
     flow.sendForm,
   );
   return { title: "Confirm your email", root, mounted: flow.mounted, cleanup: flow.cleanup };

@@ -3,7 +3,7 @@
 import type { Context, PageView } from "../context";
 import { field, h, heading } from "../dom";
 import { statusBox } from "../forms";
-import { codeFlow } from "./codeFlow";
+import { codeFlow, devOutboxNote } from "./codeFlow";
 
 export function verifyPhonePage(ctx: Context): PageView {
   const phone = field({
@@ -37,6 +37,7 @@ export function verifyPhonePage(ctx: Context): PageView {
     { class: "page", "aria-labelledby": "page-title" },
     heading("Confirm your phone number"),
     h("p", {}, "Step 3 of 3. We text a 6-digit code to your phone."),
+    devOutboxNote(ctx),
     flash,
     phone.wrap,
     h("h2", {}, "1. Get a code"),
