@@ -1,5 +1,6 @@
-"""Local stand-ins for the browser test: the app as a subprocess, Turnstile's script, a Sentry
-ingest endpoint, and Debian's Chromium driven by Playwright (never a downloaded browser)."""
+"""Helpers for the browser test: the app as a subprocess (it serves its own Turnstile stand-in),
+a Sentry ingest endpoint, an origin fence, and Debian's Chromium driven by Playwright (never a
+downloaded browser)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from PIL import Image
+from playwright.sync_api import BrowserContext
 from sentry_sdk.envelope import Envelope
 
 from tests.support.files import png
@@ -35,44 +38,57 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DUMMY_TOKEN = "XXXX.DUMMY.TOKEN.XXXX"
-TURNSTILE_PATH = "/turnstile/v0/api.js"
+# The embedded default serves its own Turnstile stand-in (static/dev/turnstile-stand-in.js).
+STAND_IN_PATH = "/dev/assets/turnstile-stand-in.js"
 
-# Implements the part of Turnstile's explicit-render API the client uses. The marker carries
-# the site key and action so the test can assert what the client asked for.
-TURNSTILE_STAND_IN = """
-(function () {
-  var TOKEN = "__TOKEN__";
-  var widgets = {};
-  var next = 0;
-  function issue(id) {
-    setTimeout(function () {
-      var w = widgets[id];
-      if (w && w.options.callback) w.options.callback(TOKEN);
-    }, 50);
-  }
-  window.turnstile = {
-    render: function (container, options) {
-      var el = typeof container === "string" ? document.querySelector(container) : container;
-      var id = "stand-in-" + (++next);
-      var marker = document.createElement("div");
-      marker.className = "turnstile-stand-in";
-      marker.setAttribute("data-sitekey", options.sitekey);
-      marker.setAttribute("data-action", options.action || "");
-      marker.textContent = "Turnstile stand-in: " + options.sitekey + " (" + options.action + ")";
-      el.appendChild(marker);
-      widgets[id] = { el: el, marker: marker, options: options };
-      issue(id);
-      return id;
-    },
-    reset: function (id) { issue(id); },
-    remove: function (id) {
-      var w = widgets[id];
-      if (w) { w.marker.remove(); delete widgets[id]; }
-    },
-    getResponse: function (id) { return widgets[id] ? TOKEN : undefined; }
-  };
-})();
-""".replace("__TOKEN__", DUMMY_TOKEN)
+
+def origin_of(url: str) -> str:
+    """scheme://host:port of a URL (the port always written, so equal origins compare equal)."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    return f"{parts.scheme}://{parts.hostname}:{port}"
+
+
+# Chromium sends everything but loopback to a dead proxy (the discard port), so no request
+# can leave the machine whatever the page asks for; loopback (the app, the Sentry receiver)
+# goes direct. The fence below then fails the test on any attempt at another origin.
+NO_ROUTE_OUT = ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=127.0.0.1"]
+
+
+class OriginFence:
+    """Records every request of a browser context; those to other origins are the failures.
+
+    It only observes (Chromium's NO_ROUTE_OUT does the blocking): intercepting requests with
+    Playwright's router would also delay keepalive requests such as Sentry's envelopes.
+    """
+
+    def __init__(self, *allowed: str) -> None:
+        self.allowed = {origin_of(url) for url in allowed}
+        self.blocked: list[str] = []
+        self.seen: list[str] = []
+
+    def install(self, context: BrowserContext) -> None:
+        """Watch every request the context makes."""
+        context.on("request", lambda request: self.watch(request.url))
+
+    def watch(self, url: str) -> None:
+        """Keep the URL; note it as an escape attempt when its origin is not allowed."""
+        if url.startswith(("data:", "blob:", "about:")):
+            return
+        self.seen.append(url)
+        if origin_of(url) not in self.allowed:
+            self.blocked.append(url)
+
+
+def assert_screenshot(path: Path, min_colours: int = 8) -> None:
+    """The file exists, is a PNG of a real page (many colours, not a blank or error frame)."""
+    assert path.is_file(), f"{path} was not written"
+    assert path.stat().st_size > 5_000, f"{path} is suspiciously small"
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.width >= 800 and image.height >= 400
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
+        assert colours is None or len(colours) >= min_colours, f"{path} is nearly blank"
 
 
 class _Quiet(BaseHTTPRequestHandler):
@@ -101,29 +117,6 @@ def _serve(handler: type[BaseHTTPRequestHandler], owner: Any) -> Iterator[int]:
         server.shutdown()
         server.server_close()
         thread.join(5)
-
-
-class TurnstileScript:
-    """Serves the stand-in at a Turnstile-like URL; counts how often it was fetched."""
-
-    def __init__(self) -> None:
-        self.fetches = 0
-        self.url = ""
-
-    @contextmanager
-    def running(self) -> Iterator[TurnstileScript]:
-        class Handler(_Quiet):
-            def do_GET(self) -> None:
-                owner: TurnstileScript = self.server.owner  # type: ignore[attr-defined]
-                if urlsplit(self.path).path != TURNSTILE_PATH:
-                    self.reply(404, b"not found", "text/plain")
-                    return
-                owner.fetches += 1
-                self.reply(200, TURNSTILE_STAND_IN.encode(), "text/javascript")
-
-        with _serve(Handler, self) as port:
-            self.url = f"http://127.0.0.1:{port}{TURNSTILE_PATH}?render=explicit"
-            yield self
 
 
 class SentryReceiver:
