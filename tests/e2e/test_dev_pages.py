@@ -9,7 +9,9 @@ from typing import Any
 
 import attrs
 import pytest
+from litestar.testing import TestClient
 
+from domestyx.entrypoints.http.app import create_app
 from domestyx.entrypoints.http.dev_pages import OUTBOX_CSP, outbox_page
 from domestyx.entrypoints.http.routes.web import page_csp
 from domestyx.entrypoints.http.turnstile_script import (
@@ -17,7 +19,9 @@ from domestyx.entrypoints.http.turnstile_script import (
     STAND_IN_SCRIPT,
     TEST_SITE_KEYS,
     turnstile_script_url,
+    uses_stand_in,
 )
+from domestyx.entrypoints.settings import Settings
 from tests.support.app import (
     DUMMY_TOKEN,
     PASSWORD,
@@ -26,6 +30,7 @@ from tests.support.app import (
     http_client,
     wait_for_outbox,
 )
+from tests.support.production_env import GOOD_PRODUCTION
 
 CLOUDFLARE = "https://challenges.cloudflare.com"
 
@@ -81,9 +86,12 @@ def test_an_explicit_script_url_wins_and_production_never_gets_the_stand_in(
     explicit = embedded_settings(tmp_path, TURNSTILE_SCRIPT_URL=url)
     assert turnstile_script_url(explicit) == url
     assert _csp(page_csp(explicit))["script-src"] == ["'self'", "https://turnstile.example.net"]
-    production = attrs.evolve(embedded_settings(tmp_path), environment="production")
-    assert production.is_production
+    # Even with a test site key, production loads Cloudflare's script (and CSP allows it).
+    test_key = {"TURNSTILE_SITE_KEY": "1x00000000000000000000AA"}
+    production = Settings.from_env({**GOOD_PRODUCTION, **test_key})
+    assert production.is_production and not uses_stand_in(production)
     assert turnstile_script_url(production) == CLOUDFLARE_SCRIPT
+    assert _csp(page_csp(production))["frame-src"] == [CLOUDFLARE]
 
 
 def test_config_names_the_upload_cap_and_the_dev_outbox(tmp_path: Path) -> None:
@@ -140,3 +148,14 @@ def test_outbox_page_escapes_what_it_shows() -> None:
     assert "<img" not in page and "<b>" not in page and "<script>alert" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "01:00:00 UTC" in page
+
+
+def test_production_serves_neither_the_stand_in_nor_the_outbox(services: Any) -> None:
+    production = Settings.from_env(GOOD_PRODUCTION)
+    app = create_app(attrs.evolve(services, settings=production), embedded_worker=False)
+    with TestClient(app=app, base_url="https://api.domestyx.com") as client:
+        assert client.get("/health/live").status_code == 200  # the app does answer
+        assert client.get(STAND_IN_SCRIPT).status_code == 404
+        assert client.get("/dev/assets/outbox.js").status_code == 404
+        assert client.get("/dev/outbox").status_code == 404
+        assert client.get("/api/v1/config").json()["turnstile_script_url"] == CLOUDFLARE_SCRIPT
