@@ -634,6 +634,9 @@ def test_support_page_finds_an_account_and_acts_with_a_reason(
     dossier.get_by_role("button", name="Unlock account").click()
     expect(dossier.get_by_role("status")).to_contain_text("Unlocked.")
     expect(dossier.get_by_role("button", name="Lock account")).to_be_visible()
+    dossier.get_by_label("Reason").fill("Ticket 43: says no code arrived")
+    dossier.get_by_role("button", name="Resend code").click()  # both proven, nothing waiting
+    expect(dossier.get_by_role("alert")).to_contain_text("Nothing to resend")
     assert httpx.post(f"{stack.base}/api/v1/auth/login", json=login).status_code == 200
     assert csp_violations == []
 

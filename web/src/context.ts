@@ -1,6 +1,7 @@
 // What every page receives: the API, the session, the public config and navigation.
 
 import type { Api, Me, PublicConfig } from "./api";
+import { apiUrl } from "./http";
 import type { Session } from "./session";
 import { TurnstileWidget, type TurnstileAction } from "./turnstile";
 
@@ -38,9 +39,14 @@ export interface PageView {
 
 export type Page = (ctx: Context) => PageView | Promise<PageView>;
 
-/** Widgets load the script the server names: Cloudflare's, or its offline stand-in. */
+/**
+ * Widgets load the script the server names: Cloudflare's, or its offline stand-in, whose
+ * same-origin path belongs to the API (which may be another origin, VITE_API_BASE_URL).
+ */
 export function widgetFactory(config: PublicConfig): (action: TurnstileAction) => TurnstileWidget {
-  return (action) => new TurnstileWidget(config.turnstile_script_url, config.turnstile_site_key, action);
+  const url = config.turnstile_script_url;
+  const script = url.startsWith("/") ? apiUrl(url) : url;
+  return (action) => new TurnstileWidget(script, config.turnstile_site_key, action);
 }
 
 /** Resend cooldown left, in whole seconds, after a code sent at `sentAt`. */

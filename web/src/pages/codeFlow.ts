@@ -4,6 +4,7 @@ import type { Channel, Purpose } from "../api";
 import { cooldownLeft, type Context } from "../context";
 import { field, h, type Field } from "../dom";
 import { busy, clearError, Cooldown, errorBox, showError, showMessage, statusBox } from "../forms";
+import { apiUrl } from "../http";
 import { ApiError } from "../problems";
 
 export interface CodeFlowOptions {
@@ -106,7 +107,7 @@ export function devOutboxNote(ctx: Context): HTMLElement | null {
     "p",
     { class: "notice dev-outbox" },
     "This is a development server: nothing is really emailed or texted. Every code is in the ",
-    h("a", { href: url, target: "_blank", rel: "noopener" }, "dev outbox"),
+    h("a", { href: url.startsWith("/") ? apiUrl(url) : url, target: "_blank", rel: "noopener" }, "dev outbox"),
     ".",
   );
 }
