@@ -90,6 +90,9 @@ const MESSAGES: Record<string, string> = {
   "active-content":
     "This PDF contains scripts, forms or attachments, which we refuse for safety. Print it to a new PDF, or upload a photo.",
   "request-timeout": "The upload took too long. Check your connection and try again.",
+  "method-not-allowed": "The request was not understood. Reload the page and try again.",
+  "http-error": "The request was not understood. Reload the page and try again.",
+  "invalid-signature": "The request could not be verified. Reload the page and try again.",
   "internal-error": "Something went wrong on our side. It has been reported; please try again.",
 };
 

@@ -44,6 +44,16 @@ STATUS_BY_ERROR: tuple[tuple[type[e.DomainError], int], ...] = (
     (e.NotFound, 404),
     (e.Conflict, 409),
 )
+# Framework errors by status (any other status is `http-error`).
+HTTP_CODES = {
+    404: "not-found",
+    405: "method-not-allowed",
+    408: "request-timeout",
+    413: "payload-too-large",
+    401: "unauthenticated",
+    415: "unsupported-content-type",
+    400: "invalid-request",
+}
 TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -150,15 +160,7 @@ def validation_error(
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     """Framework errors (404 route, 405, 413...) in the same shape."""
     status = exc.status_code
-    code = {
-        404: "not-found",
-        405: "method-not-allowed",
-        408: "request-timeout",
-        413: "payload-too-large",
-        401: "unauthenticated",
-        415: "unsupported-content-type",
-        400: "invalid-request",
-    }.get(status, "http-error")
+    code = HTTP_CODES.get(status, "http-error")
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
         headers["WWW-Authenticate"] = 'Bearer realm="domestyx"'
