@@ -129,6 +129,19 @@ class TestRateLimiterContract:
         limiter.reset("k")
         assert limiter.hit([rule(limit=1)], now=clock.now()).allowed
 
+    def test_reset_prefix_forgets_only_that_prefix_literally(
+        self, limiter: RateLimiter, clock: ManualClock
+    ) -> None:
+        for key in ("rl:a", "rl:b", "rlx", "notice:a", "r*:c"):
+            limiter.hit([rule(key, limit=1)], now=clock.now())
+        assert limiter.reset_prefix("rl:") == 2
+        assert limiter.reset_prefix("r*") == 1  # a glob character is matched as itself
+        assert limiter.hit([rule("rl:a", limit=1)], now=clock.now()).allowed
+        assert limiter.hit([rule("r*:c", limit=1)], now=clock.now()).allowed
+        assert not limiter.hit([rule("rlx", limit=1)], now=clock.now()).allowed
+        assert not limiter.hit([rule("notice:a", limit=1)], now=clock.now()).allowed
+        assert limiter.reset_prefix("rl:") == 1  # rl:a again, just counted
+
     def test_concurrent_callers_never_exceed_the_limit(
         self, limiter: RateLimiter, clock: ManualClock
     ) -> None:
@@ -167,3 +180,14 @@ class TestFailureCounterContract:
         failures.add("acct", now=clock.now(), window=MINUTE)
         failures.clear("acct")
         assert failures.tally("acct", now=clock.now(), window=MINUTE).last_at is None
+
+    def test_clear_prefix_forgets_every_tally_under_it(
+        self, failures: FailureCounter, clock: ManualClock
+    ) -> None:
+        for key in ("login:a", "login:b", "mfa:a"):
+            failures.add(key, now=clock.now(), window=MINUTE)
+        assert failures.clear_prefix("login:") == 2
+        assert failures.tally("login:a", now=clock.now(), window=MINUTE).count == 0
+        assert failures.tally("mfa:a", now=clock.now(), window=MINUTE).count == 1
+        assert failures.clear_prefix("") == 1
+        assert failures.tally("mfa:a", now=clock.now(), window=MINUTE).count == 0

@@ -26,8 +26,11 @@ PASSWORD = "correct horse battery staple"
 
 
 def embedded_settings(tmp_path: Path, **env: str) -> Settings:
-    """Embedded defaults under tmp_path, plus environment variables (read as an operator's)."""
-    return Settings.from_env({"DOMESTYX_VAR_DIR": str(tmp_path), **env})
+    """Embedded defaults under tmp_path, plus environment variables (read as an operator's).
+
+    DOMESTYX_ENV=test unless given: the production rate limits, which the tests exercise.
+    """
+    return Settings.from_env({"DOMESTYX_ENV": "test", "DOMESTYX_VAR_DIR": str(tmp_path), **env})
 
 
 def rate_limits(overrides: tuple[tuple[str, str], ...]) -> str:

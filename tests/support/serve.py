@@ -22,6 +22,7 @@ def app_server(var_dir: Path, env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     full_env = {
         **os.environ,
+        "DOMESTYX_ENV": "test",  # production rate limits unless the caller asks otherwise
         "DOMESTYX_VAR_DIR": str(var_dir),
         "PORT": str(port),  # also the base of the app-served download links
         "ARGON2_TIME_COST": "1",

@@ -32,9 +32,13 @@ TEST_SECRET_KEY = secrets.token_urlsafe(48)
 
 
 def unit_settings(**env: str) -> Settings:
-    """Embedded settings with fixed keys, plus environment variables; nothing here connects."""
+    """Embedded settings with fixed keys, plus environment variables; nothing here connects.
+
+    DOMESTYX_ENV=test: the production rate limits (development relaxes them 100x).
+    """
     return Settings.from_env(
         {
+            "DOMESTYX_ENV": "test",
             "DOMESTYX_VAR_DIR": str(_VAR),
             "DATABASE_URL": f"sqlite:///{_VAR}/unused.db",
             "SECRET_KEY": TEST_SECRET_KEY,

@@ -25,11 +25,16 @@ def problems(**env: str) -> list[str]:
         ),
         ("login.iq=1/1h", "RATE_LIMITS: 'login.iq=1/1h': unknown scope 'iq' (known: ip, account"),
         ("register.account=1/1h", "register is not limited by account (its scopes: ip)"),
-        ("foo", "RATE_LIMITS: 'foo': not operation.scope=count/window, e.g. login.ip=30/10m"),
-        ("login=1/1h", "not operation.scope=count/window"),
-        ("login.ip", "not operation.scope=count/window"),
-        ("login.ip=lots", "bad limit 'lots'; expected count/window like 20/1h"),
-        ("login.ip=5/1w", "bad limit '5/1w'"),
+        (
+            "foo",
+            "RATE_LIMITS: 'foo': 'foo' is not operation.scope; "
+            "expected operation.scope=count/window, e.g. login.ip=30/10m",
+        ),
+        ("=", "an empty rule; expected operation.scope=count/window"),
+        ("login=1/1h", "'login' is not operation.scope; expected operation.scope=count/window"),
+        ("login.ip", "no limit given; expected operation.scope=count/window"),
+        ("login.ip=lots", "'lots' is not a limit; expected count/window, e.g. 20/1h, 5/10m"),
+        ("login.ip=5/1w", "'5/1w' is not a limit; expected count/window"),
         ("login.ip=-1/1h", "the count must be 0 or more"),
         ("login.ip=5/0h", "the window longer than 0"),
         ("LOGIN.IP=5/1h", "unknown operation 'LOGIN'"),
@@ -51,7 +56,7 @@ def test_every_typo_is_listed_at_once() -> None:
 @pytest.mark.parametrize("variable", ["SMS_HOURLY_BUDGET", "SMS_PREFIX_HOURLY_CAP"])
 def test_the_sms_budgets_are_checked_like_rate_limits(variable: str) -> None:
     (problem,) = problems(**{variable: "lots"})
-    assert problem.startswith(f"{variable}: 'lots': bad limit")
+    assert problem == f"{variable}: 'lots' is not a whole number of SMS per hour"
 
 
 def test_every_operation_and_scope_of_the_defaults_is_accepted_and_applied() -> None:

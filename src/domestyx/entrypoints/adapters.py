@@ -11,6 +11,12 @@ from sqlalchemy import Engine
 
 from domestyx.adapters.contacts.canonical import LibraryContactCanonicalizer
 from domestyx.adapters.dev.captcha import TestSecretCaptchaVerifier
+from domestyx.adapters.dev.limits_stamp import (
+    STAMP_NAME,
+    ResetStamp,
+    StampedFailureCounter,
+    StampedRateLimiter,
+)
 from domestyx.adapters.dev.outbox import FileOutbox, OutboxEmailSender, OutboxSmsSender
 from domestyx.adapters.dramatiq.task_queue import DramatiqTaskQueue
 from domestyx.adapters.localfs.storage import LocalDirectoryDocumentStorage
@@ -115,8 +121,12 @@ def _register_counters(root: Root, settings: Settings) -> None:
     if settings.redis.url is None:
         root.provide(redis.Redis, lambda: None)
         root.provide(OtpStore, InMemoryOtpStore)
-        root.provide(RateLimiter, InMemoryRateLimiter)
-        root.provide(FailureCounter, InMemoryFailureCounter)
+        # `domestyx dev reset-limits` from another process reaches these through a stamp file.
+        stamp = settings.var_dir / STAMP_NAME
+        limiter = InMemoryRateLimiter
+        root.provide(RateLimiter, lambda: StampedRateLimiter(limiter(), ResetStamp(stamp)))
+        failures = InMemoryFailureCounter
+        root.provide(FailureCounter, lambda: StampedFailureCounter(failures(), ResetStamp(stamp)))
         # Over whichever store and counter the root holds (test overrides included).
         root.provide(
             CodeCheck, lambda: InMemoryCodeCheck(root.get(OtpStore), root.get(FailureCounter))

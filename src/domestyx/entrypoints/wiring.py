@@ -31,6 +31,7 @@ from domestyx.domain.services.review_policy import RequiredKinds
 from domestyx.domain.services.sessions import SessionService
 from domestyx.domain.services.support import SupportService
 from domestyx.entrypoints.adapters import WEBHOOKS
+from domestyx.entrypoints.dev_limits import relaxed_limits
 from domestyx.entrypoints.root import Root
 from domestyx.entrypoints.settings import Settings
 from domestyx.ports.captcha import CaptchaVerifier
@@ -69,7 +70,9 @@ def register_policies(root: Root, settings: Settings) -> None:
 
 
 def _abuse_policy(settings: Settings) -> AbusePolicy:
-    policy = AbusePolicy(sms=SmsPolicy(settings.policy.sms_allowed_prefixes))
+    sms = SmsPolicy(settings.policy.sms_allowed_prefixes)
+    # Development relaxes the defaults (DEV_LIMIT_FACTOR); test and production keep them.
+    policy = AbusePolicy(relaxed_limits(), sms) if settings.relaxed_limits else AbusePolicy(sms=sms)
     return policy.with_overrides(dict(settings.policy.rate_limits))
 
 

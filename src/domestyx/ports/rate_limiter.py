@@ -32,6 +32,10 @@ class RateLimiter(Protocol):
         """Forget a key's history."""
         ...
 
+    def reset_prefix(self, prefix: str) -> int:
+        """Forget every key starting with `prefix`; returns how many were forgotten."""
+        ...
+
 
 @runtime_checkable
 class FailureCounter(Protocol):
@@ -47,4 +51,8 @@ class FailureCounter(Protocol):
 
     def clear(self, key: str) -> None:
         """Reset after a success."""
+        ...
+
+    def clear_prefix(self, prefix: str) -> int:
+        """Forget every key starting with `prefix`; returns how many were forgotten."""
         ...

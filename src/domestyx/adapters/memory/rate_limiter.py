@@ -7,6 +7,7 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from domestyx.domain.model.rate_limits import FailureTally, RateDecision, RateRule
 
@@ -77,6 +78,20 @@ class InMemoryRateLimiter:
         with self._lock:
             self._logs.pop(key, None)
 
+    def reset_prefix(self, prefix: str) -> int:
+        """Forget every key under a prefix."""
+        with self._lock:
+            return _forget(self._logs, prefix)
+
+
+def _forget(logs: dict[str, Any], prefix: str) -> int:
+    """Drop the keys under `prefix`; count those that held anything (a tally leaves empties)."""
+    doomed = [key for key in logs if key.startswith(prefix)]
+    held = sum(1 for key in doomed if logs[key])
+    for key in doomed:
+        del logs[key]
+    return held
+
 
 def _tightest(verdicts: list[tuple[RateRule, deque[int], int]], now_ms: int) -> RateDecision:
     if not verdicts:
@@ -115,3 +130,8 @@ class InMemoryFailureCounter:
         """Forget."""
         with self._lock:
             self._logs.pop(key, None)
+
+    def clear_prefix(self, prefix: str) -> int:
+        """Forget every key under a prefix."""
+        with self._lock:
+            return _forget(self._logs, prefix)

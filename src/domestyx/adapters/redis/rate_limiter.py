@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import redis
 
@@ -127,6 +129,10 @@ class RedisRateLimiter:
         with outage_as_unavailable():
             self._client.delete(self._prefix + key)
 
+    def reset_prefix(self, prefix: str) -> int:
+        """SCAN and delete every key under a prefix (a development tool, not a hot path)."""
+        return _delete_matching(self._client, self._prefix + prefix)
+
 
 class RedisFailureCounter:
     """Rolling failure log per key in a sorted set."""
@@ -154,3 +160,23 @@ class RedisFailureCounter:
         """Forget."""
         with outage_as_unavailable():
             self._client.delete(self._prefix + key)
+
+    def clear_prefix(self, prefix: str) -> int:
+        """SCAN and delete every key under a prefix."""
+        return _delete_matching(self._client, self._prefix + prefix)
+
+
+def _delete_matching(client: redis.Redis, prefix: str) -> int:
+    """Delete the keys starting with `prefix` (glob characters in it matched literally)."""
+    pattern = re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + "*"
+    deleted = 0
+    with outage_as_unavailable():
+        batch: list[Any] = []
+        for key in client.scan_iter(match=pattern, count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                deleted += int(client.delete(*batch))
+                batch = []
+        if batch:
+            deleted += int(client.delete(*batch))
+    return deleted

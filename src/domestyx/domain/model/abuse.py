@@ -69,7 +69,9 @@ class Limit:
             amount = int(window_s[:-1] or "1") * units[window_s[-1]]
             count = int(count_s)
         except (ValueError, KeyError, IndexError) as exc:
-            raise InvalidInput(f"bad rate limit '{scope}={spec}'") from exc
+            raise InvalidInput(
+                f"bad rate limit {scope}={spec!r}: expected count/window like 20/1h or 100/30s"
+            ) from exc
         return cls(Scope(scope), count, timedelta(seconds=amount))
 
 
@@ -87,6 +89,9 @@ class Guarded:
     action: str = ""  # the Turnstile action a token must carry (when a captcha is demanded)
     spend: Spend = Spend.ON_ADMISSION
 
+
+# Every limiter key of the table below starts so; `dev reset-limits` forgets exactly these.
+RATE_KEY_PREFIX = "rl:"
 
 _IP, _ACCOUNT, _DEST = Scope.IP, Scope.ACCOUNT, Scope.DESTINATION
 _TEN_MINUTES = timedelta(minutes=10)
@@ -202,7 +207,7 @@ class AbusePolicy:
         window = int(limit.window.total_seconds())
         return RateRule(
             name=f"{operation}.{limit.scope}.{window}s",
-            key=f"rl:{operation}:{limit.scope}:{window}:{subject}",
+            key=f"{RATE_KEY_PREFIX}{operation}:{limit.scope}:{window}:{subject}",
             limit=limit.count,
             window=limit.window,
             spend=not gate,

@@ -11,6 +11,7 @@ import attrs
 
 from domestyx.domain.model.abuse import (
     GUARDS,
+    RATE_KEY_PREFIX,
     AbusePolicy,
     CaptchaNeed,
     Operation,
@@ -71,6 +72,11 @@ class RequestGuard:
     policy: AbusePolicy = AbusePolicy()
     lockout: LockoutPolicy = LockoutPolicy()
     captcha_policy: CaptchaPolicy = CaptchaPolicy()
+
+    def forget_limits(self) -> int:
+        """Every rate-limit counter and failure tally gone (development only: the CLI refuses
+        it in production); returns how many keys held something."""
+        return self.limiter.reset_prefix(RATE_KEY_PREFIX) + self.failures.clear_prefix("")
 
     def admit(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import signal
 import sys
@@ -14,15 +15,30 @@ from typing import Any
 
 import attrs
 
+from domestyx.entrypoints.cli.failures import CliError, describe
 from domestyx.entrypoints.container import build_container
 from domestyx.entrypoints.logs import configure_logging
 from domestyx.entrypoints.services import Services
 from domestyx.entrypoints.settings import Settings
 
 
-def _services(settings: Settings) -> Services:
-    configure_logging(settings.observability.log_format, settings.observability.log_level)
-    return build_container(settings)
+def _services(settings: Settings, *, one_shot: bool = True, migrate: bool = True) -> Services:
+    """The container; one-shot commands own stderr and run on a migrated embedded database."""
+    level = settings.observability.log_level
+    if one_shot and "LOG_LEVEL" not in os.environ:
+        # The command prints its own summary or one-line failure; LOG_LEVEL=INFO shows the log.
+        level = "CRITICAL"
+    configure_logging(settings.observability.log_format, level)
+    services = build_container(settings)
+    if one_shot and migrate and _embedded_sqlite(services):
+        from domestyx.adapters.sql import migrate as migrations
+
+        migrations.upgrade(services.engine)  # like serve: the embedded default needs no setup
+    return services
+
+
+def _embedded_sqlite(services: Services) -> bool:
+    return services.engine.dialect.name == "sqlite" and not services.settings.is_production
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -54,7 +70,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     # Build once here so a bad configuration fails now with its message (exit 2), not in a
     # loop of worker restarts; then each worker builds its own services from the same env.
-    _services(settings).engine.dispose()
+    _services(settings, one_shot=False).engine.dispose()
     os.environ[served.PORT_ENV] = str(port)
     uvicorn.run(served.FACTORY, factory=True, workers=workers, http=served.PROTOCOL, **options)
     return 0
@@ -64,7 +80,12 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
     """Consume jobs until SIGTERM, pinging the worker heartbeat through the broker."""
     from domestyx.entrypoints.worker.runner import WorkerRunner
 
-    services = _services(settings)
+    if settings.redis.url is None:
+        # Without REDIS_URL jobs run inside `domestyx serve` (an in-process broker): a separate
+        # worker process could never see them, so it says so and stops instead of idling.
+        print(NOTHING_TO_DO)
+        return 0
+    services = _services(settings, one_shot=False)
     runner = WorkerRunner(
         services.broker,
         threads=args.threads or settings.worker.threads,
@@ -80,6 +101,13 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
     stop.wait()
     runner.stop()
     return 0
+
+
+NOTHING_TO_DO = (
+    "domestyx worker: nothing to do: without REDIS_URL (the embedded default) jobs run inside"
+    " `domestyx serve` itself, on an in-process broker no other process can reach; set"
+    " REDIS_URL to run jobs through Redis and a separate worker"
+)
 
 
 def delivery_sweep(services: Services) -> Callable[[], int]:
@@ -113,7 +141,7 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Upgrade to head, or downgrade with --to."""
     from domestyx.adapters.sql import migrate as migrations
 
-    services = _services(settings)
+    services = _services(settings, migrate=False)  # its own upgrade or downgrade, not the auto one
     if args.to:
         migrations.downgrade(services.engine, args.to)
     else:
@@ -128,12 +156,15 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
 
     services = _services(settings)
     results = run_checks(services.health, timeout_s=3.0, verbose=True)
-    failing = False
+    failing = any(result["status"] != "ok" for result in results.values())
+    providers = _providers(settings)
+    if args.json:
+        print(json.dumps({"ok": not failing, "checks": results, "providers": providers}, indent=2))
+        return 1 if failing else 0
     for name, result in results.items():
-        failing |= result["status"] != "ok"
-        print(f"{name:<12} {result['status']:<15} {result['detail']}")
-    for name, configured in _providers(settings).items():
-        print(f"{name:<12} {'configured' if configured else 'not configured':<15}")
+        print(f"{name:<12} {result['status']:<15} {result['detail']}".rstrip())
+    for name, configured in providers.items():
+        print(f"{name:<12} {'configured' if configured else 'not configured'}")
     return 1 if failing else 0
 
 
@@ -158,13 +189,12 @@ def create_admin(args: argparse.Namespace, settings: Settings) -> int:
     from domestyx.domain.model.accounts import Role
     from domestyx.domain.model.errors import Conflict, InvalidInput
 
-    password = os.environ.get("DOMESTYX_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    password = _admin_password()
     services = _services(settings)
     try:
         account = services.accounts.create_staff(args.email, args.phone, password, Role(args.role))
     except (InvalidInput, Conflict) as exc:  # a weak password, a bad contact, a taken one
-        print(f"domestyx: {exc.detail}", file=sys.stderr)
-        return 2
+        raise CliError(exc.detail, code=2) from exc
     print(f"created {account.role} {account.id}")
     # Staff routes refuse sessions without TOTP (issue 14): say how to get one.
     print(
@@ -175,16 +205,30 @@ def create_admin(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _admin_password() -> str:
+    """$DOMESTYX_ADMIN_PASSWORD, else a prompt; with no terminal to prompt on, say which."""
+    password = os.environ.get("DOMESTYX_ADMIN_PASSWORD")
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        raise CliError(
+            "no password: set DOMESTYX_ADMIN_PASSWORD (there is no terminal to prompt on)", code=2
+        )
+    try:
+        return getpass.getpass("Password: ")
+    except EOFError as exc:
+        raise CliError("no password given", code=2) from exc
+
+
 def _scheduled(check: str, settings: Settings, job: Callable[[Services], str]) -> int:
     """Run a cron job and report it to its heartbeat: ping on success, /fail on failure."""
     services = _services(settings)
     try:
         summary = job(services)
-    except Exception as exc:  # noqa: BLE001 - any failure must reach the heartbeat and Sentry
+    except Exception as exc:
         services.heartbeat.fail(check, type(exc).__name__)
         services.reporter.capture_exception(exc, job=check)
-        print(f"{check} failed: {type(exc).__name__}", file=sys.stderr)
-        return 1
+        raise CliError(f"{check} failed: {describe(exc)}") from exc
     services.heartbeat.ping(check)
     print(summary)
     return 0
@@ -261,3 +305,20 @@ def accounts(args: argparse.Namespace, settings: Settings) -> int:
     from domestyx.entrypoints.cli.accounts import run
 
     return run(args, _services(settings))
+
+
+def dev(args: argparse.Namespace, settings: Settings) -> int:
+    """`dev reset-limits`: forget every rate counter and failure tally (never in production)."""
+    from domestyx.adapters.dev.limits_stamp import STAMP_NAME, ResetStamp
+
+    if settings.is_production:
+        raise CliError("dev commands are refused in production", code=2)
+    if settings.redis.url is None:
+        # The counters live in the memory of `domestyx serve`: ask it through the stamp file.
+        stamp = settings.var_dir / STAMP_NAME
+        ResetStamp(stamp).touch()
+        print(f"limits reset: the embedded server forgets them on its next request ({stamp})")
+        return 0
+    forgotten = _services(settings).guard.forget_limits()
+    print(f"limits reset: {forgotten} rate-limit and failure keys deleted from Redis")
+    return 0

@@ -4,22 +4,41 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import NoReturn
 
+from domestyx.entrypoints.cli.failures import CliError, describe, settings_line
 from domestyx.entrypoints.settings import Settings, SettingsError
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="domestyx", description="DomestyX trust core")
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments are one line naming the command, not a usage block."""
+
+    commands: Mapping[str, argparse.ArgumentParser]
+
+    def error(self, message: str) -> NoReturn:
+        """Exit 2 with `domestyx CMD: what is wrong (see --help)`."""
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> _Parser:
+    """The whole command line; `.commands` maps each command to its own parser."""
+    parser = _Parser(prog="domestyx", description="DomestyX trust core")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.commands = sub.choices
 
     def add(name: str, func: str, help_text: str) -> argparse.ArgumentParser:
         # By name: the commands import the whole stack, which a refused configuration never needs.
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(func=func)
         return command
+
+    def json_flag(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--json", action="store_true", help="machine-readable output (no progress bar)"
+        )
 
     serve = add("serve", "serve", "Run the HTTP API (migrates the embedded SQLite database first).")
     serve.add_argument(
@@ -40,17 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     migrate = add("migrate", "migrate", "Upgrade the database schema (or downgrade with --to).")
     migrate.add_argument("--to", default=None, help="downgrade to this revision ('base' for empty)")
-    add("check", "check", "Check every integration: ok / failing / not configured.")
+    json_flag(add("check", "check", "Check every integration: ok / failing / not configured."))
     admin = add("create-admin", "create_admin", "Create a verified reviewer or admin account.")
     admin.add_argument("--email", required=True)
     admin.add_argument("--phone", required=True, help="E.164, e.g. +447700900123")
     admin.add_argument("--role", choices=["reviewer", "admin"], default="reviewer")
-    add(
-        "purge-expired",
-        "purge_expired",
-        "Erase documents past retention (skips legal holds) and expired unproven registrations.",
-    )
-    add("reconcile", "reconcile", "Repair storage vs database drift (orphans, missing objects).")
+    json_flag(add("purge-expired", "purge_expired", PURGE_HELP))
+    json_flag(add("reconcile", "reconcile", RECONCILE_HELP))
     requeue = add("requeue-deliveries", "requeue", "Re-enqueue messages the broker lost.")
     requeue.add_argument(
         "--older-than",
@@ -62,8 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     pause = add("delivery-pause", "delivery_pause", PAUSE_HELP)
     pause.add_argument("action", choices=["show", "resume"])
     pause.add_argument("channel", choices=["email", "sms"])
+    json_flag(requeue)
     backup = add("backup", "backup", "Database backup drill.")
     backup.add_argument("action", choices=["create", "verify"])
+    json_flag(backup)
     monitors = add("monitors", "monitors", "Uptime monitors and heartbeats on Better Stack.")
     monitors.add_argument("action", choices=["sync"])
     monitors.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
@@ -72,8 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     support.add_argument("account", help="account id, email or E.164 phone")
     support.add_argument("--staff", required=True, help="email of the staff member acting")
     support.add_argument("--reason", default="", help="why (required except for show)")
-    support.add_argument("--json", action="store_true", help="machine-readable output")
-    keys = sub.add_parser("keys", help=KEYS_HELP, description=KEYS_HELP)
+    json_flag(support)
+    dev = add("dev", "dev", DEV_HELP)
+    dev.add_argument("action", choices=["reset-limits"])
+    keys = add("keys", "keys", KEYS_HELP)
     keys.add_argument("action", choices=["generate", "public"])
     return parser
 
@@ -82,7 +101,15 @@ PAUSE_HELP = (
     "Show a provider pause on email or SMS delivery (a quota or rate limit), or lift it now "
     "(after raising the quota); a pause otherwise ends by itself at the reset."
 )
+PURGE_HELP = (
+    "Erase documents past retention (skips legal holds) and expired unproven registrations."
+)
+RECONCILE_HELP = "Repair storage vs database drift (orphans, missing objects)."
 ACCOUNTS_HELP = "Support tools: show an account, lock, unlock, sign out everywhere, resend a code."
+DEV_HELP = (
+    "Development helpers (refused in production): `reset-limits` forgets every rate-limit "
+    "counter and sign-in failure tally (Redis, or the embedded server's memory)."
+)
 KEYS_HELP = (
     "Access-token keys: `generate` prints a new Ed25519 private key PEM (JWT_SIGNING_KEY); "
     "`public` reads a private key PEM on stdin and prints its public half "
@@ -97,30 +124,52 @@ def keys(action: str) -> int:
     try:
         print(generate_pem() if action == "generate" else public_pem(sys.stdin.read()), end="")
     except ValueError as exc:
-        print(f"domestyx: {exc}", file=sys.stderr)
-        return 2
+        raise CliError(str(exc), code=2) from exc
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse, read settings once, run one command; configuration errors exit 2."""
-    args = _parser().parse_args(argv)
+def _run(args: argparse.Namespace) -> int:
     if args.command == "keys":
         return keys(args.action)
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        print(f"domestyx: {exc}", file=sys.stderr)
-        return 2
+    settings = Settings.from_env()
     from domestyx.entrypoints.cli import commands
 
     command: Command = getattr(commands, args.func)
+    return command(args, settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, read settings once, run one command; every failure is one line on stderr."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the command's own parser, so the line names the command
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    prog = f"domestyx {args.command}"
     try:
-        code: int = command(args, settings)
-    except SettingsError as exc:
-        print(f"domestyx: {exc}", file=sys.stderr)
-        return 2
+        return _run(args)
+    except CliError as exc:
+        return _fail(prog, str(exc), exc.code)
+    except SettingsError as exc:  # configuration: exit 2, like bad arguments
+        return _fail(prog, settings_line(exc), 2)
+    except KeyboardInterrupt:
+        return _fail(prog, "interrupted", 130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
+        _debug_traceback(exc)
+        return _fail(prog, describe(exc), 1)
+
+
+def _fail(prog: str, message: str, code: int) -> int:
+    print(f"{prog}: {message}", file=sys.stderr)
     return code
+
+
+def _debug_traceback(exc: BaseException) -> None:
+    """LOG_LEVEL=DEBUG asks for the traceback (a developer chasing a bug), through the log."""
+    import logging
+    import os
+
+    if os.environ.get("LOG_LEVEL", "").upper() == "DEBUG":
+        logging.getLogger("domestyx.cli").debug("command failed", exc_info=exc)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 from domestyx.adapters.betterstack.monitors import HeartbeatSpec, MonitorSpec, Spec
+from domestyx.entrypoints.cli.failures import CliError
 from domestyx.entrypoints.settings import Settings
 
 # How often each scheduled check must ping, and how late it may be before Better Stack alerts.
@@ -40,8 +39,7 @@ def sync_monitors(settings: Settings, *, dry_run: bool) -> int:
     from domestyx.adapters.betterstack.monitors import BetterStackClient, apply, plan
 
     if not settings.observability.betterstack_api_token:
-        print("domestyx: BETTERSTACK_API_TOKEN is required for monitors sync", file=sys.stderr)
-        return 2
+        raise CliError("BETTERSTACK_API_TOKEN is required for monitors sync", code=2)
     client = BetterStackClient(
         settings.observability.betterstack_api_token,
         base_url=settings.observability.betterstack_api_url,

@@ -35,7 +35,8 @@ from domestyx.entrypoints.settings.reader import mapping_by_prefix, read, read_f
 __all__ = ["REQUIRED_IN_PRODUCTION", "TURNSTILE_TEST_SECRETS", "Settings", "SettingsError"]
 
 PRODUCTION = "production"
-ENVIRONMENTS = ("development", "test", PRODUCTION)
+DEVELOPMENT = "development"
+ENVIRONMENTS = (DEVELOPMENT, "test", PRODUCTION)
 _PREFIX = re.compile(r"^\+\d{1,6}$")
 
 
@@ -70,6 +71,11 @@ class Settings:
     def is_production(self) -> bool:
         """Production refuses dev adapters, missing variables and weak values."""
         return self.environment == PRODUCTION
+
+    @property
+    def relaxed_limits(self) -> bool:
+        """Development (the embedded default) multiplies the default rate limits by 100."""
+        return self.environment == DEVELOPMENT
 
     @property
     def listen_host(self) -> str:
@@ -145,7 +151,32 @@ def _common_problems(settings: Settings) -> list[str]:
             ipaddress.ip_network(cidr, strict=False)
         except ValueError:
             problems.append(f"TRUSTED_PROXIES: {cidr!r} is not an IP network")
-    return problems + _signing_key_problems(settings.keys)
+    return problems + _url_problems(settings) + _signing_key_problems(settings.keys)
+
+
+# What the engine and the Redis client can open; anything else would fail deep in a driver.
+_DATABASE_SCHEMES = ("mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql", "sqlite")
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _url_problems(settings: Settings) -> list[str]:
+    """A URL whose scheme no adapter speaks is refused here, in one line, not as a traceback."""
+    problems = []
+    scheme = settings.database.url.partition("://")[0].lower()
+    if scheme not in _DATABASE_SCHEMES:
+        problems.append(
+            f"DATABASE_URL: {scheme + '://' if scheme else 'the value'} is not supported; "
+            "use MySQL/MariaDB (mysql://user:password@host:3306/db, Aiven's URI as given) "
+            "or SQLite (sqlite:///var/domestyx.db)"
+        )
+    if settings.redis.url is not None:
+        scheme = settings.redis.url.partition("://")[0].lower()
+        if scheme not in _REDIS_SCHEMES:
+            problems.append(
+                f"REDIS_URL: {scheme + '://' if scheme else 'the value'} is not a Redis URL; "
+                "use rediss://user:password@host:6379 (or redis:// to a loopback IP)"
+            )
+    return problems
 
 
 def _signing_key_problems(keys: KeySettings) -> list[str]:

@@ -15,6 +15,7 @@ SMS_BUDGETS = (
     ("SMS_PREFIX_HOURLY_CAP", "otp_send_sms.prefix"),
 )
 _SYNTAX = "operation.scope=count/window, e.g. login.ip=30/10m"
+_WINDOW = "count/window, e.g. 20/1h, 5/10m, 100/30s or 1/1d (s, m, h, d)"
 
 
 def read_rate_limits(
@@ -24,7 +25,11 @@ def read_rate_limits(
     written = [("RATE_LIMITS", item) for item in csv(env.get("RATE_LIMITS", ""))]
     for variable, name in SMS_BUDGETS:
         if env.get(variable, "").strip():
-            written.append((variable, f"{name}={env[variable].strip()}/1h"))
+            value = env[variable].strip()
+            if not value.isdigit():
+                problems.append(f"{variable}: {value!r} is not a whole number of SMS per hour")
+                continue
+            written.append((variable, f"{name}={value}/1h"))
     overrides = []
     for variable, item in written:
         name, _, spec = (part.strip() for part in item.partition("="))
@@ -37,17 +42,26 @@ def read_rate_limits(
     return tuple(overrides)
 
 
+def _shape(name: str, spec: str) -> str | None:
+    """What is missing from `operation.scope=count/window`, said with the expected form."""
+    if not name and not spec:
+        return f"an empty rule; expected {_SYNTAX}, rules separated by commas"
+    if "." not in name:
+        return f"{name!r} is not operation.scope; expected {_SYNTAX}"
+    if not spec:
+        return f"no limit given; expected {_SYNTAX}"
+    return None
+
+
 def _problem(name: str, spec: str, *, production: bool) -> str | None:
-    operation, dot, scope = name.partition(".")
-    if not dot or not spec:
-        return f"not {_SYNTAX}"
-    unknown = _unknown(operation, scope)
+    operation, _, scope = name.partition(".")
+    unknown = _shape(name, spec) or _unknown(operation, scope)
     if unknown:
         return unknown
     try:
         limit = Limit.parse(scope, spec)
     except InvalidInput:
-        return f"bad limit {spec!r}; expected count/window like 20/1h, 5/10m, 100/30s or 1/1d"
+        return f"{spec!r} is not a limit; expected {_WINDOW}"
     if limit.count < 0 or limit.window.total_seconds() <= 0:
         return "the count must be 0 or more and the window longer than 0"
     defaults = [d for d in DEFAULT_LIMITS[Operation(operation)] if d.scope == scope]
