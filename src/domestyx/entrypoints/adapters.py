@@ -151,8 +151,13 @@ def _register_counters(root: Root, settings: Settings) -> None:
     root.provide(DeliveryPauses, lambda: RedisDeliveryPauses(root.get(redis.Redis)))
 
 
+def uses_dev_outbox(settings: Settings) -> bool:
+    """Messages go to the file outbox (and /dev/outbox) unless both real providers are set."""
+    return not (settings.email.resend_api_key and settings.sms.twilio_account_sid)
+
+
 def _register_messaging(root: Root, settings: Settings) -> None:
-    if settings.email.resend_api_key and settings.sms.twilio_account_sid:
+    if not uses_dev_outbox(settings):
         root.provide(FileOutbox, lambda: None)
         root.provide(EmailSender, lambda: _resend(settings))
         root.provide(SmsSender, lambda: _twilio(settings))

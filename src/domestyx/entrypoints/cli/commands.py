@@ -45,6 +45,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run uvicorn on the app, in `--workers` / WEB_CONCURRENCY processes (default 1)."""
     import uvicorn
 
+    from domestyx.entrypoints.cli.banner import startup_banner
     from domestyx.entrypoints.http import served
     from domestyx.entrypoints.http.slow_headers import HeaderDeadlineProtocol
     from domestyx.entrypoints.settings import SettingsError
@@ -65,15 +66,24 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         "proxy_headers": False,
         "timeout_graceful_shutdown": 10,
     }
+    banner = startup_banner(settings, host, port)
     if workers == 1:
-        uvicorn.run(served.build_app(settings), http=HeaderDeadlineProtocol, **options)
+        app = served.build_app(settings)
+        _announce(banner)  # once the app is built: a refused configuration prints no URLs
+        uvicorn.run(app, http=HeaderDeadlineProtocol, **options)
         return 0
     # Build once here so a bad configuration fails now with its message (exit 2), not in a
     # loop of worker restarts; then each worker builds its own services from the same env.
     _services(settings, one_shot=False).engine.dispose()
+    _announce(banner)
     os.environ[served.PORT_ENV] = str(port)
     uvicorn.run(served.FACTORY, factory=True, workers=workers, http=served.PROTOCOL, **options)
     return 0
+
+
+def _announce(banner: str | None) -> None:
+    if banner is not None:
+        print(banner, flush=True)
 
 
 def worker(args: argparse.Namespace, settings: Settings) -> int:
