@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from domestyx.entrypoints.cli.main import _parser
+from domestyx.entrypoints.cli.main import build_parser
 from domestyx.entrypoints.settings import REQUIRED_IN_PRODUCTION
 
 BLUEPRINT = yaml.safe_load((Path(__file__).resolve().parents[2] / "render.yaml").read_text())
@@ -18,7 +18,7 @@ SERVICES = {s["name"]: s for s in BLUEPRINT["services"]}
 GROUPS = {g["name"]: g["envVars"] for g in BLUEPRINT.get("envVarGroups", [])}
 PYTHON_SERVICES = [s for s in BLUEPRINT["services"] if s["runtime"] == "python"]
 SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|DSN|DATABASE_URL|REDIS_URL|CA_PEM|HEARTBEAT_URL")
-CLI_COMMANDS = set(_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+CLI_COMMANDS = set(build_parser().commands)
 
 
 def env_of(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -58,7 +58,7 @@ def test_every_command_exists_in_the_cli(service: dict[str, Any]) -> None:
         for part in filter(None, (p.strip() for p in line.split("&&"))):
             words = shlex.split(part)
             assert words[0] == "domestyx" and words[1] in CLI_COMMANDS, part
-            _parser().parse_args(words[1:])  # flags and arguments are valid too
+            build_parser().parse_args(words[1:])  # flags and arguments are valid too
 
 
 @pytest.mark.parametrize("service", PYTHON_SERVICES, ids=lambda s: s["name"])
