@@ -123,10 +123,8 @@ def _register_counters(root: Root, settings: Settings) -> None:
         root.provide(OtpStore, InMemoryOtpStore)
         # `domestyx dev reset-limits` from another process reaches these through a stamp file.
         stamp = settings.var_dir / STAMP_NAME
-        limiter = InMemoryRateLimiter
-        root.provide(RateLimiter, lambda: StampedRateLimiter(limiter(), ResetStamp(stamp)))
-        failures = InMemoryFailureCounter
-        root.provide(FailureCounter, lambda: StampedFailureCounter(failures(), ResetStamp(stamp)))
+        root.provide(RateLimiter, lambda: _stamped_limiter(stamp))
+        root.provide(FailureCounter, lambda: _stamped_failures(stamp))
         # Over whichever store and counter the root holds (test overrides included).
         root.provide(
             CodeCheck, lambda: InMemoryCodeCheck(root.get(OtpStore), root.get(FailureCounter))
@@ -149,6 +147,16 @@ def _register_counters(root: Root, settings: Settings) -> None:
     root.provide(CodeCheck, lambda: RedisCodeCheck(root.get(redis.Redis)))
     root.provide(ReplayGuard, lambda: RedisReplayGuard(root.get(redis.Redis)))
     root.provide(DeliveryPauses, lambda: RedisDeliveryPauses(root.get(redis.Redis)))
+
+
+def _stamped_limiter(stamp: Path) -> RateLimiter:
+    """Typed as the port, so mypy holds the wrapper to the protocol."""
+    return StampedRateLimiter(InMemoryRateLimiter(), ResetStamp(stamp))
+
+
+def _stamped_failures(stamp: Path) -> FailureCounter:
+    """Typed as the port, so mypy holds the wrapper to the protocol."""
+    return StampedFailureCounter(InMemoryFailureCounter(), ResetStamp(stamp))
 
 
 def uses_dev_outbox(settings: Settings) -> bool:

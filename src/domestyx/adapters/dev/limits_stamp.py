@@ -53,11 +53,18 @@ class StampedRateLimiter:
     def __init__(self, inner: RateLimiter, stamp: ResetStamp) -> None:
         self._inner, self._stamp = inner, stamp
 
-    def hit(self, rules: Sequence[RateRule], *, now: datetime) -> RateDecision:
+    def hit(
+        self,
+        rules: Sequence[RateRule],
+        *,
+        now: datetime,
+        audit_keys: Sequence[str] = (),
+        audit_every: timedelta = timedelta(minutes=1),
+    ) -> RateDecision:
         """Reset first if asked, then decide."""
         if self._stamp.fired():
             self._inner.reset_prefix(RATE_KEY_PREFIX)
-        return self._inner.hit(rules, now=now)
+        return self._inner.hit(rules, now=now, audit_keys=audit_keys, audit_every=audit_every)
 
     def reset(self, key: str) -> None:
         """Forget a key."""
