@@ -17,6 +17,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+# The benchmark's peer app (fastapi-users) lives in the venv only, never in the runtime deps.
+$(VENV)/.installed-bench: $(VENV)/.installed-dev
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -32,7 +37,7 @@ lint: install-dev
 services:  ## start or repair local MariaDB and Redis
 	bash .ci/services.sh
 
-bench: install-dev services  ## benchmarks; results go to docs/benchmarks.md
+bench: $(VENV)/.installed-bench services  ## benchmarks (~6 min); results go to docs/benchmarks.md
 	$(BIN)/python -m bench.run
 
 web:  ## rebuild the web client into the package (needs Node >= 20.19); commit the result

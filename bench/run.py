@@ -1,4 +1,4 @@
-"""`python -m bench.run` (`make bench`): every benchmark once, results to docs/benchmarks.md."""
+"""`python -m bench.run` (`make bench`): every goal of docs/benchmarks.md measured in one run."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,20 +16,30 @@ from typing import Any
 import attrs
 from tests.support.app import build_services
 
-from bench import report
+from bench import peer, report
 from bench.argon import measure_argon2
-from bench.attribution import without_sentry
-from bench.load import ensure_wrk
+from bench.counts import OperationCounts, count_operations
+from bench.load import Line, ensure_wrk, run_wrk
 from bench.machine import machine_facts
-from bench.profile import gil_profile, upload_profile
-from bench.roundtrips import in_process_sql, limiter_decisions, over_http
-from bench.scenarios import Scenarios
+from bench.scenarios import Scenarios, send_all, sends
 from bench.seed import PASSWORD, Seeder
 from bench.server import ServeProcess
-from bench.stack import ROOT, bench_stack
-from bench.throughput import load_phase
-from bench.upload import measure_upload, upload_many
+from bench.stack import ROOT, BenchStack, bench_stack
+from bench.throughput import Run, measure
+from bench.upload import measure_upload
+from bench.worker_latency import BenchWorker, delivery_latency
 from domestyx.adapters.system.argon2_hasher import Argon2PasswordHasher
+
+# Hot routes: name -> (how many counted round trips its floor makes: the counts entry, cycle).
+HOT: dict[str, tuple[str, bool]] = {
+    "otp_verify_correct": ("otp_verify_correct", False),
+    "otp_verify_wrong": ("otp_verify_wrong", False),
+    "auth_refresh": ("auth_refresh", False),
+    "documents_list": ("documents_list", True),
+    "me": ("me", True),
+    # Four in five sends are to unknown addresses; the floor makes that operation's trips.
+    "otp_send": ("otp_send_unknown", False),
+}
 
 
 def _log(message: str) -> None:
@@ -41,87 +52,184 @@ def _loadavg() -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10, help="per wrk run (default 10)")
+    parser.add_argument("--seconds", type=int, default=8, help="per wrk run (default 8)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
-    parser.add_argument("--requests", type=int, default=200, help="per round-trip count (200)")
-    parser.add_argument("--uploads", type=int, default=5, help="measured 10 MiB uploads (5)")
+    parser.add_argument("--requests", type=int, default=100, help="per counted operation (100)")
+    parser.add_argument("--uploads", type=int, default=4, help="measured 10 MiB uploads (4)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument(
-        "--profile",
-        action="store_true",
-        help="py-spy each wrk run (slows the server: diagnosis only)",
-    )
     return parser
+
+
+def floor_shape(counts: OperationCounts) -> tuple[int, int]:
+    """The floor's Redis and SQL round trips for a route: its counted ones, rounded."""
+    return round(counts.redis), round(counts.sql)
+
+
+def inputs(scenarios: Scenarios, name: str, n: int) -> list[Line]:
+    """Fresh input lines for one run of a hot route (single-use lines are never replayed)."""
+    builders: dict[str, Callable[[], list[Line]]] = {
+        "otp_verify_correct": lambda: scenarios.verify_success(n),
+        "otp_verify_wrong": lambda: scenarios.verify_wrong(n),
+        "auth_refresh": lambda: scenarios.refresh(n),
+        "documents_list": scenarios.documents,
+        "me": scenarios.me,
+        "otp_send": lambda: scenarios.otp_send(n),
+    }
+    return builders[name]()
+
+
+def _servers(stack: BenchStack, workdir: Path) -> dict[str, ServeProcess]:
+    database, redis_url = stack.database_url, stack.redis_url
+    nodsn = dict(stack.env, DOMESTYX_ENV="test")  # production refuses to start without a DSN
+    nodsn.pop("SENTRY_DSN_BACKEND")
+    plain = {"PATH": os.environ["PATH"], "HOME": str(workdir), "NO_PROXY": "127.0.0.1,localhost"}
+    peer_env = {
+        **plain,
+        "PEER_DATABASE_URL": "mysql+aiomysql://" + database.split("://", 1)[1],
+        "PEER_SECRET": stack.peer_secret,
+    }
+    return {
+        "prod": ServeProcess(stack.env, workdir / "serve.log"),
+        "nodsn": ServeProcess(nodsn, workdir / "serve-without-dsn.log"),
+        "floor": ServeProcess(
+            {**plain, "DATABASE_URL": database, "REDIS_URL": redis_url},
+            workdir / "floor.log",
+            command=[sys.executable, "-m", "bench.floor"],
+        ),
+        "peer": ServeProcess(
+            peer_env, workdir / "peer.log", command=[sys.executable, "-m", "bench.peer"]
+        ),
+    }
+
+
+def cpu_phase(
+    stack: BenchStack,
+    scenarios: Scenarios,
+    counts: dict[str, OperationCounts],
+    peer_tokens: list[str],
+    *,
+    workdir: Path,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """Goals 1-3: each hot route on the production server, without a DSN and on its floor."""
+    out: dict[str, Any] = {"runs": {}}
+    servers = _servers(stack, workdir)
+    for server in servers.values():
+        server.start()
+    try:
+        prod = servers["prod"]
+        with prod.client() as http:
+            out["ready"] = http.get("/health/ready").json()
+        wrk = {"seconds": args.seconds, "connections": args.connections}
+        for key, server in servers.items():
+            path = "/floor/1/1" if key == "floor" else "/health/live"
+            run_wrk(f"warmup_{key}", server.url, [Line("GET", path)], workdir, seconds=2,
+                    connections=args.connections, cycle=True)  # fmt: skip
+        live = measure("health_live", prod, scenarios.live(), workdir, cycle=True, **wrk)
+        n = min(int(live.load.rps * args.seconds * 0.25) + 300, 5000)
+        _log(f"  /health/live {live.load.rps:.0f} req/s; {n} inputs per single-use run")
+        out["runs"]["health_live"] = {"prod": live}
+        for name, (counted, cycle) in HOT.items():
+            runs: dict[str, Run] = {}
+            for key in ("prod", "nodsn"):
+                lines = inputs(scenarios, name, n)
+                runs[key] = measure(f"{name}_{key}", servers[key], lines, workdir, cycle=cycle,
+                                    **wrk)  # fmt: skip
+            r, s = floor_shape(counts[counted])
+            template = lines[: min(len(lines), 500)]
+            floor_lines = [attrs.evolve(line, path=f"/floor/{r}/{s}") for line in template]
+            runs["floor"] = measure(f"{name}_floor", servers["floor"], floor_lines, workdir,
+                                    cycle=True, **wrk)  # fmt: skip
+            if name == "me":
+                peer_lines = [Line("GET", "/users/me", "", f"Bearer {t}") for t in peer_tokens]
+                runs["peer"] = measure("me_peer", servers["peer"], peer_lines, workdir,
+                                       cycle=True, **wrk)  # fmt: skip
+            out["runs"][name] = runs
+            out.setdefault("floor_shape", {})[name] = (r, s)
+            _log("  " + name + ": " + ", ".join(
+                f"{k} {v.server_cpu_ms_per_request:.2f} ms/req {v.load.rps:.0f} req/s"
+                for k, v in runs.items()))  # fmt: skip
+        out["threads"] = prod.threads()
+        _log("10 MiB uploads")
+        seeder = scenarios.seeder
+        owners = seeder.accounts(args.uploads + 1, "up", email_verified=True, phone_verified=True)
+        tokens = [p.access_token for p in seeder.sessions(owners, len(owners))]
+        out["upload"] = measure_upload(prod, tokens, endpoint=stack.s3_endpoint,
+                                       bucket=stack.bucket)  # fmt: skip
+        _log("worker: idle delivery latency")
+        with BenchWorker(stack.env, workdir / "worker.log"), prod.client() as http:
+            send_all(http, sends(scenarios, 1, real=True))
+            since = datetime.now(UTC)
+            for line in sends(scenarios, 20, real=True):
+                send_all(http, [line])
+                time.sleep(0.25)
+            out["worker_idle"] = delivery_latency(stack, scenarios.seeder.services, since)
+    finally:
+        for server in servers.values():
+            server.stop()
+    return out
+
+
+def scaling_phase(
+    stack: BenchStack, scenarios: Scenarios, workdir: Path, args: argparse.Namespace
+) -> dict[str, Run]:
+    """Goal 5: `domestyx serve --workers 2`, GET /api/v1/me and /health/live."""
+    wrk = {"seconds": args.seconds, "connections": args.connections}
+    server = ServeProcess(stack.env, workdir / "serve-workers2.log", args=("--workers", "2"))
+    with server:
+        run_wrk("warmup_workers2", server.url, scenarios.live(), workdir, seconds=2,
+                connections=args.connections, cycle=True)  # fmt: skip
+        return {
+            "me": measure("me_workers2", server, scenarios.me(), workdir, cycle=True, **wrk),
+            "health_live": measure(
+                "health_live_workers2", server, scenarios.live(), workdir, cycle=True, **wrk
+            ),
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run everything in one go; the raw numbers land next to the server logs under var/bench."""
     args = _parser().parse_args(argv)
-    # The in-process services log refusals the benchmark causes on purpose; keep the console quiet.
     logging.getLogger("domestyx").setLevel(logging.ERROR)
     started = time.monotonic()
     workdir = ROOT / "var" / "bench" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     workdir.mkdir(parents=True, exist_ok=True)
     ensure_wrk()
     _log(f"bench: raw output in {workdir}")
-    _log("argon2id cost (quiet machine)")
-    results: dict[str, Any] = {"loadavg_start": _loadavg(), "argon2": measure_argon2()}
+    results: dict[str, Any] = {"loadavg_start": _loadavg(), "started": datetime.now(UTC)}
+    _log("argon2id cost")
+    results["argon2"] = measure_argon2()
     with bench_stack(workdir) as stack:
         services = build_services(stack.settings())
         redis_version = stack.redis().info("server")["redis_version"]
         with services.engine.connect() as conn:
             mariadb_version = conn.exec_driver_sql("SELECT VERSION()").scalar()
         results["machine"] = machine_facts(str(mariadb_version), str(redis_version))
+        results["redis_db"] = stack.redis_url.rsplit("/", 1)[1]
         seeder = Seeder(services, Argon2PasswordHasher().hash(PASSWORD))
         scenarios = Scenarios(stack, seeder)
-        with ServeProcess(stack.env, workdir / "serve.log") as server:
-            with server.client() as http:
-                results["ready"] = http.get("/health/ready").json()
-            _log("round trips: sequential requests against `domestyx serve`")
-            results["routes"] = over_http(scenarios, server, stack, workdir, args.requests)
-            results["decisions"] = limiter_decisions(services, stack, workdir, args.requests)
-            _log("SQL statements: in-process TestClient on the same settings")
-            results["sql"] = in_process_sql(scenarios, services, 50)
-            _log("10 MiB uploads")
-            owners = seeder.accounts(args.uploads + 1, "up", email_verified=True,
-                                     phone_verified=True)  # fmt: skip
-            tokens = [p.access_token for p in seeder.sessions(owners, len(owners))]
-            results["upload"] = measure_upload(
-                server, tokens, endpoint=stack.s3_endpoint, bucket=stack.bucket
-            )
-            results["upload_profile"] = upload_profile(
-                server, lambda: upload_many(server, tokens), workdir
-            )
-            _log("load: wrk")
-            results["load"] = load_phase(
-                stack, server, services, scenarios, workdir,
-                seconds=args.seconds, connections=args.connections, profile=args.profile, log=_log,
-            )  # fmt: skip
-            _log("py-spy on otp/verify, correct and wrong codes (after the measured runs)")
-            results["profile"] = {
-                "otp_verify_correct": gil_profile(
-                    server, scenarios.verify_success(3000), workdir, "otp_verify_correct"
-                ),
-                "otp_verify_wrong": gil_profile(
-                    server, scenarios.verify_wrong(3000), workdir, "otp_verify_wrong"
-                ),
-            }
-        _log("attribution: the same routes on a server without Sentry")
-        results["attribution"] = without_sentry(
-            stack, scenarios, workdir,
-            seconds=max(5, args.seconds // 2), connections=args.connections,
-        )  # fmt: skip
+        _log("counts: SQL statements and Redis round trips per operation, in the server")
+        results["counts"] = count_operations(stack, scenarios, workdir, args.requests)
+        for name, c in results["counts"].items():
+            _log(f"  {name}: redis {c.redis:.2f}, sql {c.sql:.2f}, checkouts {c.checkouts:.2f}")
+        peer_tokens = peer.seed(services.engine, stack.peer_secret, 200)
+        _log("CPU per request: production, without a DSN, floor, peer")
+        results["cpu"] = cpu_phase(
+            stack, scenarios, results["counts"], peer_tokens, workdir=workdir, args=args
+        )
+        _log("scaling: --workers 2")
+        results["scaling"] = scaling_phase(stack, scenarios, workdir, args)
         results["sentry_events"] = len(stack.sentry.events)
         services.engine.dispose()
     results["loadavg_end"] = _loadavg()
     results["runtime_s"] = time.monotonic() - started
     results["args"] = {k: str(v) for k, v in vars(args).items()}
     (workdir / "results.json").write_text(json.dumps(_plain(results), indent=2, default=str))
-    if args.profile:
-        _log(f"profiled run: not writing {args.output}; see {workdir}")
-        return 0
+    text, verdicts = report.render(results, workdir)
+    for line in verdicts:
+        _log(line)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report.render(results, workdir))
+    args.output.write_text(text)
     _log(f"wrote {args.output} in {results['runtime_s']:.0f} s")
     return 0
 

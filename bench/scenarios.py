@@ -10,7 +10,7 @@ import attrs
 import httpx
 
 from bench.load import Line
-from bench.seed import Seeder, client_ip, wrong_code
+from bench.seed import PASSWORD, Seeder, client_ip, wrong_code
 from bench.stack import BenchStack
 from domestyx.domain.model.documents import DocumentKind
 
@@ -19,6 +19,9 @@ VERIFY = "/api/v1/auth/otp/verify"
 REFRESH = "/api/v1/auth/refresh"
 DOCUMENTS = "/api/v1/documents"
 SEND = "/api/v1/auth/otp/send"
+ME = "/api/v1/me"
+LOGIN = "/api/v1/auth/login"
+REGISTER = "/api/v1/auth/register"
 # otp/send: blocks of 20 client IPs sending 25 requests each; the per-IP limit is 20 an hour.
 IPS_PER_BLOCK, SENDS_PER_IP = 4, 25
 MAX_SMS = 90  # below the +44 prefix cap of 100 an hour
@@ -74,6 +77,33 @@ class Scenarios:
         self.seeder.documents(owners, (DocumentKind.ID_CARD, DocumentKind.PASSPORT))
         pairs = self.seeder.sessions(owners, accounts)
         return [Line("GET", DOCUMENTS, self.ip(), f"Bearer {p.access_token}") for p in pairs]
+
+    def me(self, accounts: int = 200) -> list[Line]:
+        """Signed-in accounts reading their own profile (replayed: GET is idempotent)."""
+        owners = self.seeder.accounts(accounts, "me", email_verified=True, phone_verified=True)
+        pairs = self.seeder.sessions(owners, accounts)
+        return [Line("GET", ME, self.ip(), f"Bearer {p.access_token}") for p in pairs]
+
+    def login(self, n: int) -> list[Line]:
+        """Password sign-ins that succeed, one account and one client address each."""
+        owners = self.seeder.accounts(n, "li", email_verified=True, phone_verified=True)
+        return [
+            Line("POST", LOGIN, self.ip(), "", {"email": a.email, "password": PASSWORD,
+                 "turnstile_token": self.stack.turnstile.issue("login")})
+            for a in owners
+        ]  # fmt: skip
+
+    def register(self, n: int) -> list[Line]:
+        """New registrations, each from its own address."""
+        serial = next(self._ips)
+        return [
+            Line("POST", REGISTER, self.ip(), "", {
+                "email": f"bench-reg-{serial}-{i}@example.com",
+                "phone": f"+4475{serial % 10000:04d}{i:04d}",
+                "password": PASSWORD, "role": "worker",
+                "turnstile_token": self.stack.turnstile.issue("register")})
+            for i in range(n)
+        ]  # fmt: skip
 
     def otp_send(self, n: int, *, real_every: int = 5) -> list[Line]:
         """Unknown addresses, every `real_every`-th a real pending account, over an IP pool."""

@@ -24,12 +24,28 @@ def domestyx_command(*args: str) -> list[str]:
 
 
 class ServeProcess:
-    """One uvicorn process, as Render runs it: `domestyx serve --host 127.0.0.1 --port N`."""
+    """A server on loopback; by default `domestyx serve --host 127.0.0.1 --port N`, as Render runs.
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    `command` replaces the command line (the port is appended as `--port N`): the floor and peer
+    apps and the counting wrapper are started the same way. CPU time includes child processes,
+    so `--workers N` is measured whole.
+    """
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        command: list[str] | None = None,
+        args: tuple[str, ...] = (),
+        ready_path: str = "/health/live",
+    ) -> None:
         self.env = env
         self.log_path = log_path
         self.port = free_port()
+        self.command = command or domestyx_command("serve", "--host", "127.0.0.1")
+        self.args = args
+        self.ready_path = ready_path
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -46,14 +62,14 @@ class ServeProcess:
         """Start and wait for /health/live."""
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            domestyx_command("serve", "--host", "127.0.0.1", "--port", str(self.port)),
+            [*self.command, "--port", str(self.port), *self.args],
             env=self.env,
             cwd=ROOT,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
         with self.client() as http:
-            if not wait_until(lambda: _live(http), timeout=60, interval=0.2):
+            if not wait_until(lambda: _live(http, self.ready_path), timeout=90, interval=0.2):
                 raise RuntimeError("serve did not start:\n" + self.log_path.read_text()[-4000:])
         return self
 
@@ -68,10 +84,22 @@ class ServeProcess:
         return int(psutil.Process(self.process.pid).num_threads())
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far."""
+        """User + system CPU time of the server process and its live children so far."""
         assert self.process is not None
-        times = psutil.Process(self.process.pid).cpu_times()
-        return float(times.user + times.system)
+        parent = psutil.Process(self.process.pid)
+        total = 0.0
+        for process in [parent, *parent.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+        return total
+
+    def signal(self, signum: int) -> None:
+        """Send a signal to the server process."""
+        assert self.process is not None
+        self.process.send_signal(signum)
 
     def stop(self) -> None:
         """SIGTERM, then wait (uvicorn shuts down gracefully)."""
@@ -92,8 +120,8 @@ class ServeProcess:
         self.stop()
 
 
-def _live(http: httpx.Client) -> bool:
+def _live(http: httpx.Client, path: str) -> bool:
     try:
-        return http.get("/health/live").status_code == 200
+        return http.get(path).status_code == 200
     except httpx.HTTPError:
         return False

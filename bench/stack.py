@@ -32,8 +32,9 @@ from domestyx.adapters.system.signing_keys import generate_pem
 from domestyx.entrypoints.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-# Its own Redis database, so a concurrent test run (which uses /15) is not flushed under it.
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+# Its own Redis database, away from the test runs' (/15 by default, helpers' own below it);
+# `claim_redis_db` refuses to run on one another client is using.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 API_HOST = "api.domestyx.test"
 APP_HOST = "app.domestyx.test"
 
@@ -54,6 +55,7 @@ class BenchStack:
     turnstile: TurnstileStub
     sentry: SentryStub
     betterstack: BetterStackStub
+    peer_secret: str = attrs.field(factory=lambda: secrets.token_urlsafe(32), repr=False)
 
     def settings(self) -> Settings:
         """Exactly what the serve and worker processes read from the same environment."""
@@ -146,9 +148,8 @@ def moto_over_tls(workdir: Path) -> Iterator[tuple[str, Path]]:
 
 @contextmanager
 def bench_stack(workdir: Path) -> Iterator[BenchStack]:
-    """Start everything, migrate a scratch database, flush the bench Redis DB; tear down after."""
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
+    """Start everything, migrate a scratch database, empty the bench Redis DB; tear down after."""
+    client = claim_redis_db(REDIS_URL)
     with ExitStack() as stack:
         endpoint, ca_file = stack.enter_context(moto_over_tls(workdir))
         os.environ["AWS_CA_BUNDLE"] = str(ca_file)  # the benchmark's own boto3 client too
@@ -175,4 +176,26 @@ def bench_stack(workdir: Path) -> Iterator[BenchStack]:
             env=env, workdir=workdir, database_url=db_url, redis_url=REDIS_URL,
             s3_endpoint=endpoint, bucket=bucket, ca_file=ca_file, **stubs,
         )  # fmt: skip
+    client.flushdb()  # ours alone: claim_redis_db checked that no other client uses it
+
+
+def claim_redis_db(url: str) -> redis.Redis:
+    """A client on the bench's Redis database, emptied, after checking nobody else uses it.
+
+    Refuses when another connection has that database selected, so a test run or another
+    benchmark on the same server is never flushed under it; BENCH_REDIS_URL picks another.
+    """
+    client = redis.Redis.from_url(url)
+    db = int(client.connection_pool.connection_kwargs.get("db", 0))
+    me = client.client_id()
+    others = [
+        c for c in client.client_list() if int(c.get("db", -1)) == db and str(c["id"]) != str(me)
+    ]
+    if others:
+        raise RuntimeError(
+            f"Redis database {db} is in use by {len(others)} other connection(s) "
+            f"({', '.join(sorted({c.get('name') or c['addr'] for c in others}))}): "
+            "set BENCH_REDIS_URL to a free database"
+        )
     client.flushdb()
+    return client
