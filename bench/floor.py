@@ -4,9 +4,9 @@
 `redis` EVALSHA calls of a one-line script to the benchmark's Redis database and `sql` primary-key
 SELECTs on `accounts` in one transaction (one pool checkout, then COMMIT) on the same MariaDB
 database, with the service's own engine and Redis client settings, and answers a small JSON
-document. Served by uvicorn with the same options as `domestyx serve` (uvloop, h11, no access
-log). Nothing else: no middleware, no auth, no logging. `python -m bench.floor --port N` reads
-DATABASE_URL and REDIS_URL.
+document. Served by uvicorn with the same options as `domestyx serve` (uvloop, httptools, no
+access log). Nothing else: no middleware, no auth, no logging. `python -m bench.floor --port N`
+reads DATABASE_URL and REDIS_URL.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     app = floor_app(os.environ["DATABASE_URL"], os.environ["REDIS_URL"])
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None, access_log=False,
-                server_header=False, proxy_headers=False, http="h11")  # fmt: skip
+                server_header=False, proxy_headers=False, http="httptools")  # fmt: skip
     return 0
 
 

@@ -2,7 +2,7 @@
 
 FastAPI + fastapi-users with its SQLAlchemy adapter on the async MySQL driver (aiomysql), a
 bearer JWT strategy, and the users table `peer_users` in the benchmark's scratch database.
-Served by uvicorn with the same options as `domestyx serve` (uvloop, h11, no access log).
+Served by uvicorn with the same options as `domestyx serve` (uvloop, httptools, no access log).
 `python -m bench.peer --port N` reads PEER_DATABASE_URL (mysql+aiomysql://...) and PEER_SECRET.
 Installed from PyPI into the benchmark's venv only (`pip install -e '.[bench]'`).
 """
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     app = peer_app(os.environ["PEER_DATABASE_URL"], os.environ["PEER_SECRET"])
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None, access_log=False,
-                server_header=False, proxy_headers=False, http="h11")  # fmt: skip
+                server_header=False, proxy_headers=False, http="httptools")  # fmt: skip
     return 0
 
 

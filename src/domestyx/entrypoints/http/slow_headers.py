@@ -1,4 +1,4 @@
-"""uvicorn's HTTP/1.1 protocol with a deadline on request headers (uvicorn has none).
+"""uvicorn's HTTP/1.1 protocol (httptools) with a deadline on request headers (uvicorn has none).
 
 uvicorn bounds idle keep-alive connections, but a client that connects and then sends its
 request line and headers a byte at a time holds the connection (and a file descriptor) for
@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, ClassVar
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 _TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\ncontent-length: 33\r\n"
@@ -21,32 +20,40 @@ _TIMEOUT_RESPONSE = (
 )
 
 
-class HeaderDeadlineProtocol(H11Protocol):
-    """An H11Protocol that cuts clients whose headers do not arrive in time.
+class HeaderDeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (C parser) that cuts clients whose headers are too slow.
 
     A module-level class, so uvicorn can name it in every worker process; the deadline is a
     class attribute that `served.build_app` sets from HEADER_TIMEOUT_SECONDS in each process.
+    The clock runs from the connection's opening, then from each response, until the next
+    request's headers are complete.
     """
 
     header_timeout_s: ClassVar[float] = 10.0
     _header_timer: asyncio.TimerHandle | None = None
+    _awaiting_headers = True
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
-        self._arm()
+        self._await_headers()
 
-    def data_received(self, data: bytes) -> None:
-        if self._header_timer is None and self.conn.their_state is h11.IDLE:
-            self._arm()  # a new request starts on a kept-alive connection
-        super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:
-            self._disarm()
+    def on_headers_complete(self) -> None:
+        self._awaiting_headers = False
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # A pipelined request already had its headers; otherwise the next one starts now.
+        if not self.pipeline and not self.transport.is_closing():
+            self._await_headers()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
 
-    def _arm(self) -> None:
+    def _await_headers(self) -> None:
+        self._awaiting_headers = True
         self._disarm()
         self._header_timer = self.loop.call_later(self.header_timeout_s, self._expired)
 
@@ -57,6 +64,6 @@ class HeaderDeadlineProtocol(H11Protocol):
 
     def _expired(self) -> None:
         self._header_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self._awaiting_headers and not self.transport.is_closing():
             self.transport.write(_TIMEOUT_RESPONSE)
             self.transport.close()
