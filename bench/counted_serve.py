@@ -5,7 +5,9 @@ switch): SQLAlchemy events on every Engine and Pool of the process count stateme
 and pool checkouts; redis-py's connections count each write to the socket as one round trip,
 except connection set-up and the idle health-check PING, which are no operation's work. On
 SIGUSR1 the tallies are written to BENCH_COUNTS_FILE as JSON and reset. Nothing on the MariaDB
-or Redis servers changes: the counting happens in the client, in the server process.
+or Redis servers changes: the counting happens in the client, in the server process. It is
+`adapters/sql/counting.py` and `adapters/redis/counting.py` (the tests' counters) applied to
+every engine, pool and connection of a process the benchmark can't reach into.
 """
 
 from __future__ import annotations
@@ -25,22 +27,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
+# The labels of the project's own counters (tests/e2e/test_round_trips.py uses the same).
+from domestyx.adapters.sql.counting import describe
 from domestyx.entrypoints.cli.main import main as domestyx_main
 
 SWITCH = "BENCH_COUNTS_FILE"
 # Sent when a connection opens or by the idle health check: not the operation's round trips.
 _SETUP = frozenset({"PING", "SELECT", "HELLO", "AUTH", "CLIENT", "READONLY"})
 _NAME = re.compile(rb"^\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n(?:\$\d+\r\n([^\r]*)\r\n)?")
-_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+`?(\w+)`?", re.IGNORECASE)
-
-
-def describe(statement: str) -> str:
-    """`SELECT accounts FOR UPDATE`, `INSERT audit_events`: the verb, the first table, the lock."""
-    text = " ".join(statement.split())
-    verb = text.split(" ", 1)[0].upper() if text else "?"
-    table = _TABLE.search(text)
-    label = f"{verb} {table.group(1)}" if table else verb
-    return label + (" FOR UPDATE" if "FOR UPDATE" in text.upper() else "")
 
 
 class Tallies:
