@@ -159,3 +159,26 @@ def test_production_serves_neither_the_stand_in_nor_the_outbox(services: Any) ->
         assert client.get("/dev/assets/outbox.js").status_code == 404
         assert client.get("/dev/outbox").status_code == 404
         assert client.get("/api/v1/config").json()["turnstile_script_url"] == CLOUDFLARE_SCRIPT
+
+
+@pytest.mark.parametrize(
+    ("secret", "passes"),
+    [
+        ("1x0000000000000000000000000000000AA", True),  # always passes
+        ("2x0000000000000000000000000000000AA", False),  # always fails
+        ("3x0000000000000000000000000000000AA", False),  # "token already spent"
+    ],
+)
+def test_the_stand_ins_token_meets_each_test_secret_as_cloudflare_documents(
+    tmp_path: Path, secret: str, passes: bool
+) -> None:
+    services = build_services(embedded_settings(tmp_path, TURNSTILE_SECRET_KEY=secret))
+    body = {"email": "kit@example.com", "phone": "+447700900504", "password": PASSWORD}
+    with http_client(services) as client:
+        answer = client.post(
+            "/api/v1/auth/register",
+            json={**body, "role": "worker", "turnstile_token": DUMMY_TOKEN},
+        )
+    assert answer.status_code == (202 if passes else 400), answer.text
+    if not passes:
+        assert answer.json()["type"].endswith("/captcha-failed")
