@@ -324,6 +324,15 @@ class TestRequeue:
         assert world.service.requeue_stale(world.queue, timedelta(minutes=2)) == 1
         assert world.queue.take() == [(Job.DELIVER_MESSAGE, {"delivery_id": old.id})]
 
+    def test_progress_hears_of_each_message_requeued(self, world: DeliveryWorld) -> None:
+        world.queued(), world.queued()
+        world.fakes.clock.advance(timedelta(minutes=3))
+        heard: list[tuple[str, int, int]] = []
+        count = world.service.requeue_stale(
+            world.queue, timedelta(minutes=2), lambda *step: heard.append(step)
+        )
+        assert count == 2 and heard == [("enqueued", 1, 2), ("enqueued", 2, 2)]
+
     def test_the_sweep_requeues_only_what_the_broker_lost(self, world: DeliveryWorld) -> None:
         held, lost = world.queued(), world.queued()
         between_retries = world.queued(status=DeliveryStatus.SENDING)

@@ -232,12 +232,22 @@ class DeliveryService:
         """Retries are exhausted: record it (the worker reports the dead letter once)."""
         self._fail(delivery_id, reason)
 
-    def requeue_stale(self, queue: TaskQueue, older_than: timedelta) -> int:
-        """Re-enqueue every message still waiting after `older_than` (operators' command)."""
+    def requeue_stale(
+        self,
+        queue: TaskQueue,
+        older_than: timedelta,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> int:
+        """Re-enqueue every message still waiting after `older_than` (operators' command).
+
+        `progress(step, done, total)` hears of each message enqueued (for an operator's bar).
+        """
         with self.uow() as uow:
             stale = uow.deliveries.stale_queued(self.clock.now() - older_than, limit=500)
-        for delivery in stale:
+        for done, delivery in enumerate(stale, 1):
             queue.enqueue(Job.DELIVER_MESSAGE, delivery_id=delivery.id)
+            if progress is not None:
+                progress("enqueued", done, len(stale))
         return len(stale)
 
     def requeue_lost(self, queue: TaskQueue, older_than: timedelta) -> int:

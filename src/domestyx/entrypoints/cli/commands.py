@@ -15,7 +15,10 @@ from typing import Any
 
 import attrs
 
+from domestyx.entrypoints.cli import results
 from domestyx.entrypoints.cli.failures import CliError, describe
+from domestyx.entrypoints.cli.progress import StepProgress, progress_bar, wants_bar
+from domestyx.entrypoints.cli.results import Shown
 from domestyx.entrypoints.container import build_container
 from domestyx.entrypoints.logs import configure_logging
 from domestyx.entrypoints.services import Services
@@ -230,38 +233,59 @@ def _admin_password() -> str:
         raise CliError("no password given", code=2) from exc
 
 
-def _scheduled(check: str, settings: Settings, job: Callable[[Services], str]) -> int:
-    """Run a cron job and report it to its heartbeat: ping on success, /fail on failure."""
+def _scheduled(
+    check: str,
+    settings: Settings,
+    args: argparse.Namespace,
+    job: Callable[[Services, StepProgress], Shown],
+) -> int:
+    """Run a cron job and report it to its heartbeat: ping on success, /fail on failure.
+
+    A bar on a terminal while it runs (not with --json); then the summary or the JSON on
+    stdout; a failure is one line on stderr (after the report, when there is one).
+    """
     services = _services(settings)
+    as_json = bool(getattr(args, "json", False))
+    label = f"{args.command} {getattr(args, 'action', '')}".strip()
     try:
-        summary = job(services)
+        with progress_bar(label, enabled=wants_bar(as_json)) as bar:
+            shown = job(services, bar)
+        print(shown.render(as_json=as_json))
+        if shown.failure is not None:
+            raise JobFailed(shown.failure)
     except Exception as exc:
         services.heartbeat.fail(check, type(exc).__name__)
         services.reporter.capture_exception(exc, job=check)
         raise CliError(f"{check} failed: {describe(exc)}") from exc
     services.heartbeat.ping(check)
-    print(summary)
     return 0
+
+
+class JobFailed(Exception):
+    """The job ran to its end and found a problem (a backup that does not verify)."""
 
 
 def purge_expired(args: argparse.Namespace, settings: Settings) -> int:
     """Daily retention run."""
-    return _scheduled("purge", settings, lambda s: str(s.retention.purge_due()))
+    return _scheduled("purge", settings, args, lambda s, _: results.purge(s.retention.purge_due()))
 
 
 def reconcile(args: argparse.Namespace, settings: Settings) -> int:
     """Storage vs database repair."""
-    return _scheduled("reconcile", settings, lambda s: str(s.retention.reconcile()))
+    return _scheduled(
+        "reconcile", settings, args, lambda s, _: results.reconcile(s.retention.reconcile())
+    )
 
 
 def requeue(args: argparse.Namespace, settings: Settings) -> int:
     """Lost enqueues."""
-    older_than = timedelta(seconds=max(0, args.older_than))
-    return _scheduled(
-        "requeue",
-        settings,
-        lambda s: f"requeued {s.delivery.requeue_stale(s.queue, older_than)}",
-    )
+    seconds = max(0, args.older_than)
+
+    def run(services: Services, bar: StepProgress) -> Shown:
+        count = services.delivery.requeue_stale(services.queue, timedelta(seconds=seconds), bar)
+        return results.requeued(count, seconds)
+
+    return _scheduled("requeue", settings, args, run)
 
 
 def delivery_pause(args: argparse.Namespace, settings: Settings) -> int:
@@ -286,20 +310,19 @@ def backup(args: argparse.Namespace, settings: Settings) -> int:
     """create: dump to the private bucket; verify: restore into scratch and compare."""
     from domestyx.adapters.sql.backup import create_backup, verify_backup
 
-    def run(services: Services) -> str:
+    def run(services: Services, bar: StepProgress) -> Shown:
         if args.action == "create":
-            return str(create_backup(services.engine, services.storage, now=services.clock.now()))
+            now = services.clock.now()
+            return results.backup_created(
+                create_backup(services.engine, services.storage, now=now, progress=bar)
+            )
         database = services.settings.database  # its CA is a file by now
-        report: Any = verify_backup(database.url, services.storage, ca_file=database.ca_file)
-        if not report.ok:
-            raise BackupMismatch(str(report))
-        return str(report)
+        report = verify_backup(
+            database.url, services.storage, ca_file=database.ca_file, progress=bar
+        )
+        return results.backup_verified(report)
 
-    return _scheduled("backup", settings, run)
-
-
-class BackupMismatch(Exception):
-    """The restored copy differs from the source."""
+    return _scheduled("backup", settings, args, run)
 
 
 def monitors(args: argparse.Namespace, settings: Settings) -> int:

@@ -22,6 +22,7 @@ from domestyx.adapters.sql.backup.model import (
     MANIFEST_SUFFIX,
     BackupError,
     BackupManifest,
+    Progress,
     TableSummary,
 )
 from domestyx.adapters.sql.tables import metadata
@@ -37,8 +38,12 @@ def create_backup(
     prefix: str = "backups/",
     keep: int = 14,
     now: datetime,
+    progress: Progress | None = None,
 ) -> BackupManifest:
-    """Dump every table from one snapshot, upload dump then manifest, prune beyond `keep`."""
+    """Dump every table from one snapshot, upload dump then manifest, prune beyond `keep`.
+
+    `progress(step, done, total)` hears of each table dumped, then the upload.
+    """
     if keep < 1 or now.tzinfo is None:
         raise ValueError("keep must be at least 1 and now must be timezone-aware")
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -46,8 +51,10 @@ def create_backup(
     if storage.head(key) is not None or storage.head(manifest_key) is not None:
         raise BackupError(f"a backup named {stamp} already exists")
     with tempfile.TemporaryFile(prefix="dx-backup-") as spool:
-        revision, tables = _dump(engine, spool, now)
+        revision, tables = _dump(engine, spool, now, progress or _quiet)
         size, digest = _file_digest(spool)
+        if progress is not None:
+            progress("upload", len(tables), len(tables))
         storage.put(key, spool, size=size, content_type="application/gzip")
     manifest = BackupManifest(
         key, manifest_key, now, revision, _dialect(engine), size, digest, tables
@@ -67,7 +74,13 @@ def latest_manifest(storage: DocumentStorage, prefix: str = "backups/") -> Backu
     return BackupManifest.from_json(storage.read(keys[-1]))
 
 
-def _dump(engine: Engine, out: IO[bytes], now: datetime) -> tuple[str, dict[str, TableSummary]]:
+def _quiet(step: str, done: int, total: int) -> None:
+    """No one is watching."""
+
+
+def _dump(
+    engine: Engine, out: IO[bytes], now: datetime, progress: Progress
+) -> tuple[str, dict[str, TableSummary]]:
     with _snapshot(engine) as conn, gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:
         revision = _revision(conn)
         header = {
@@ -80,7 +93,9 @@ def _dump(engine: Engine, out: IO[bytes], now: datetime) -> tuple[str, dict[str,
         }
         gz.write(_canonical(header) + b"\n")
         tables = {}
-        for table in metadata.sorted_tables:
+        every = metadata.sorted_tables
+        for done, table in enumerate(every):
+            progress(table.name, done, len(every))
             columns = [c.name for c in table.columns]
             gz.write(_canonical({"kind": "table", "name": table.name, "columns": columns}) + b"\n")
             tables[table.name] = _scan(conn, table, gz.write)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import attrs
@@ -12,6 +12,8 @@ FORMAT = 1
 DUMP_SUFFIX = ".jsonl.gz"
 MANIFEST_SUFFIX = ".manifest.json"
 _BATCH = 500
+# progress(step, done, total): a table or phase, for a bar on an operator's terminal.
+Progress = Callable[[str, int, int], None]
 
 
 class BackupError(Exception):

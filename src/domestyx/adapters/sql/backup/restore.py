@@ -16,6 +16,7 @@ from domestyx.adapters.sql.backup.model import (
     FORMAT,
     BackupError,
     BackupManifest,
+    Progress,
     TableCheck,
 )
 from domestyx.adapters.sql.migrate import upgrade
@@ -28,12 +29,16 @@ def restore_backup(storage: DocumentStorage, key: str, target_engine: Engine) ->
     return _restore(storage.read(key), target_engine)
 
 
-def compare(manifest: BackupManifest, engine: Engine) -> list[TableCheck]:
+def compare(
+    manifest: BackupManifest, engine: Engine, progress: Progress | None = None
+) -> list[TableCheck]:
     """Recount and re-checksum each manifest table in `engine`."""
     checks: list[TableCheck] = []
     with _snapshot(engine) as conn:
         present = set(inspect(conn).get_table_names())
-        for name, expected in manifest.tables.items():
+        for done, (name, expected) in enumerate(manifest.tables.items()):
+            if progress is not None:
+                progress(f"compare {name}", done, len(manifest.tables))
             table = metadata.tables.get(name)
             if table is None or name not in present:
                 checks.append(TableCheck(name, expected.rows, 0, checksum_ok=False))

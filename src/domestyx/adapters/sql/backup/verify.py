@@ -16,7 +16,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
 from domestyx.adapters.sql.backup.dump import latest_manifest
-from domestyx.adapters.sql.backup.model import BackupError, VerifyReport
+from domestyx.adapters.sql.backup.model import BackupError, Progress, VerifyReport
 from domestyx.adapters.sql.backup.restore import _restore, compare
 from domestyx.adapters.sql.engine import create_database_engine
 from domestyx.adapters.sql.tables import documents
@@ -35,9 +35,16 @@ def verify_backup(
     prefix: str = "backups/",
     ca_file: str | None = None,
     work_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> VerifyReport:
-    """Restore the newest backup into a scratch database, compare it, check document objects."""
+    """Restore the newest backup into a scratch database, compare it, check document objects.
+
+    `progress(step, done, total)` hears of the download, the restore and each table compared.
+    """
+    tell = progress or (lambda step, done, total: None)
     manifest = latest_manifest(storage, prefix)
+    total = len(manifest.tables)
+    tell("download", 0, total)
     try:
         data = storage.read(manifest.key)
     except NotFound:
@@ -45,8 +52,10 @@ def verify_backup(
     if hashlib.sha256(data).hexdigest() != manifest.sha256:
         return VerifyReport(manifest.key, problems=(f"{manifest.key}: sha256 MISMATCH",))
     with _scratch_engine(source_engine_url, scratch_name, ca_file, work_dir) as engine:
+        tell("restore", 0, total)
         _restore(data, engine)
-        checks = compare(manifest, engine)
+        checks = compare(manifest, engine, tell)
+        tell("document objects", total, total)
         missing = _missing_objects(engine, storage)
     return VerifyReport(manifest.key, tuple(checks), tuple(missing))
 
