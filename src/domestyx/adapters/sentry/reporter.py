@@ -79,7 +79,10 @@ def init_sentry(
             # Once per event or per process, never per request: duplicates dropped, crashes of
             # threads and of the process reported, queued events flushed at exit, versions.
             DedupeIntegration(),
-            ThreadingIntegration(),
+            # No scope copies per thread-pool submit (two forks per offloaded call): Litestar's
+            # sync_to_thread already runs each handler in a copy of the request's context, and
+            # Sentry's scopes are context variables. Crashes of threads are still reported.
+            ThreadingIntegration(propagate_scope=False),
             ExcepthookIntegration(),
             AtexitIntegration(),
             ModulesIntegration(),
