@@ -17,9 +17,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-# The benchmark's peer app (fastapi-users) lives in the venv only, never in the runtime deps.
-$(VENV)/.installed-bench: $(VENV)/.installed-dev
-	$(BIN)/pip install -q -e '.[dev,bench]'
+# The benchmark's peer app (fastapi-users) gets a venv of its own: never a project dependency,
+# and its SQLAlchemy pin must not change the versions the service is measured on.
+PEER := .venv-peer
+$(PEER)/.installed: bench/peer-requirements.txt
+	$(PYTHON) -m venv $(PEER)
+	$(PEER)/bin/pip install -q --upgrade pip
+	$(PEER)/bin/pip install -q -r bench/peer-requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -37,11 +41,11 @@ lint: install-dev
 services:  ## start or repair local MariaDB and Redis
 	bash .ci/services.sh
 
-bench: $(VENV)/.installed-bench services  ## benchmarks (~6 min); results go to docs/benchmarks.md
+bench: install-dev $(PEER)/.installed services  ## benchmarks (~6 min); results go to docs/benchmarks.md
 	$(BIN)/python -m bench.run
 
 web:  ## rebuild the web client into the package (needs Node >= 20.19); commit the result
 	cd web && npm ci && npm run build
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(PEER) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

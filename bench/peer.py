@@ -3,17 +3,21 @@
 FastAPI + fastapi-users with its SQLAlchemy adapter on the async MySQL driver (aiomysql), a
 bearer JWT strategy, and the users table `peer_users` in the benchmark's scratch database.
 Served by uvicorn with the same options as `domestyx serve` (uvloop, httptools, no access log).
-`python -m bench.peer --port N` reads PEER_DATABASE_URL (mysql+aiomysql://...) and PEER_SECRET.
-Installed from PyPI into the benchmark's venv only (`pip install -e '.[bench]'`).
+It runs in its own venv (`.venv-peer`, from bench/peer-requirements.txt; `make bench` makes it):
+`.venv-peer/bin/python -m bench.peer serve --port N` and `... seed --count N --out FILE`, both
+reading PEER_DATABASE_URL (mysql://user@host:port/db) and PEER_SECRET. It imports nothing of
+domestyx.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -23,7 +27,7 @@ from fastapi_users.authentication import AuthenticationBackend, BearerTransport,
 from fastapi_users.jwt import generate_jwt
 from fastapi_users.password import PasswordHelper
 from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTableUUID, SQLAlchemyUserDatabase
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, create_engine, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -89,6 +93,10 @@ def peer_app(database_url: str, secret: str) -> FastAPI:
     return app
 
 
+def _url(driver: str) -> str:
+    return f"mysql+{driver}://" + os.environ["PEER_DATABASE_URL"].split("://", 1)[1]
+
+
 def seed(engine: Engine, secret: str, n: int) -> list[str]:
     """Create the table and `n` active users; one access token each (as the login route signs)."""
     Base.metadata.create_all(engine)
@@ -107,11 +115,21 @@ def seed(engine: Engine, secret: str, n: int) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve the peer on loopback."""
+    """`serve --port N` on loopback, or `seed --count N --out FILE` (the tokens, as JSON)."""
     parser = argparse.ArgumentParser(prog="python -m bench.peer")
-    parser.add_argument("--port", type=int, required=True)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve").add_argument("--port", type=int, required=True)
+    seeding = sub.add_parser("seed")
+    seeding.add_argument("--count", type=int, default=200)
+    seeding.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    app = peer_app(os.environ["PEER_DATABASE_URL"], os.environ["PEER_SECRET"])
+    secret = os.environ["PEER_SECRET"]
+    if args.command == "seed":
+        engine = create_engine(_url("pymysql"))
+        args.out.write_text(json.dumps(seed(engine, secret, args.count)))
+        engine.dispose()
+        return 0
+    app = peer_app(_url("aiomysql"), secret)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None, access_log=False,
                 server_header=False, proxy_headers=False, http="httptools")  # fmt: skip
     return 0

@@ -308,8 +308,9 @@ def _how(results: dict[str, Any]) -> list[str]:
         "authentication, validation, logging or Turnstile call.",
         "- **Peer**: `bench/peer.py` is fastapi-users 15 as its documentation sets it up "
         "(SQLAlchemy + aiomysql, bearer JWT), its users in the same scratch database, served by "
-        "the same uvicorn options. Installed with `pip install -e '.[bench]'` (not a runtime "
-        "dependency).",
+        "the same uvicorn options, in its own venv (`.venv-peer`, `bench/peer-requirements.txt`): "
+        "its SQLAlchemy adapter pins SQLAlchemy below 2.1, which must not change the versions "
+        "the service is measured on. Not a project dependency.",
         f"- **Load**: machine load average {results['loadavg_start']} at the start, "
         f"{results['loadavg_end']} at the end.",
     ]

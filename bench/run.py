@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 import attrs
 from tests.support.app import build_services
 
-from bench import peer, report
+from bench import report
 from bench.argon import measure_argon2
 from bench.counts import OperationCounts, count_operations
 from bench.load import Line, ensure_wrk, run_wrk
@@ -30,6 +31,7 @@ from bench.upload import measure_upload
 from bench.worker_latency import BenchWorker, delivery_latency
 from domestyx.adapters.system.argon2_hasher import Argon2PasswordHasher
 
+PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
 # Hot routes: name -> (how many counted round trips its floor makes: the counts entry, cycle).
 HOT: dict[str, tuple[str, bool]] = {
     "otp_verify_correct": ("otp_verify_correct", False),
@@ -83,11 +85,7 @@ def _servers(stack: BenchStack, workdir: Path) -> dict[str, ServeProcess]:
     nodsn = dict(stack.env, DOMESTYX_ENV="test")  # production refuses to start without a DSN
     nodsn.pop("SENTRY_DSN_BACKEND")
     plain = {"PATH": os.environ["PATH"], "HOME": str(workdir), "NO_PROXY": "127.0.0.1,localhost"}
-    peer_env = {
-        **plain,
-        "PEER_DATABASE_URL": "mysql+aiomysql://" + database.split("://", 1)[1],
-        "PEER_SECRET": stack.peer_secret,
-    }
+    peer_env = _peer_env(stack, workdir)
     return {
         "prod": ServeProcess(stack.env, workdir / "serve.log"),
         "nodsn": ServeProcess(nodsn, workdir / "serve-without-dsn.log"),
@@ -97,9 +95,41 @@ def _servers(stack: BenchStack, workdir: Path) -> dict[str, ServeProcess]:
             command=[sys.executable, "-m", "bench.floor"],
         ),
         "peer": ServeProcess(
-            peer_env, workdir / "peer.log", command=[sys.executable, "-m", "bench.peer"]
+            peer_env, workdir / "peer.log", command=[str(PEER_PYTHON), "-m", "bench.peer", "serve"]
         ),
     }
+
+
+def ensure_peer_venv() -> None:
+    """The fastapi-users peer's own venv (what `make bench` makes), made here when missing."""
+    marker = PEER_PYTHON.parents[1] / ".installed"
+    if marker.exists():
+        return
+    _log(f"making {PEER_PYTHON.parents[1]} for the fastapi-users peer")
+    subprocess.run([sys.executable, "-m", "venv", str(PEER_PYTHON.parents[1])], check=True)
+    pip = [str(PEER_PYTHON), "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "-r", str(ROOT / "bench" / "peer-requirements.txt")], check=True)
+    marker.touch()
+
+
+def _peer_env(stack: BenchStack, workdir: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(workdir),
+        "NO_PROXY": "127.0.0.1,localhost",
+        "PEER_DATABASE_URL": stack.database_url,
+        "PEER_SECRET": stack.peer_secret,
+    }
+
+
+def seed_peer(stack: BenchStack, workdir: Path, n: int = 200) -> list[str]:
+    """fastapi-users' table and users in the scratch database; an access token per user."""
+    out = workdir / "peer-tokens.json"
+    subprocess.run(
+        [str(PEER_PYTHON), "-m", "bench.peer", "seed", "--count", str(n), "--out", str(out)],
+        env=_peer_env(stack, workdir), cwd=ROOT, check=True,
+    )  # fmt: skip
+    return list(json.loads(out.read_text()))
 
 
 def cpu_phase(
@@ -197,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = ROOT / "var" / "bench" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     workdir.mkdir(parents=True, exist_ok=True)
     ensure_wrk()
+    ensure_peer_venv()
     _log(f"bench: raw output in {workdir}")
     results: dict[str, Any] = {"loadavg_start": _loadavg(), "started": datetime.now(UTC)}
     _log("argon2id cost")
@@ -214,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         results["counts"] = count_operations(stack, scenarios, workdir, args.requests)
         for name, c in results["counts"].items():
             _log(f"  {name}: redis {c.redis:.2f}, sql {c.sql:.2f}, checkouts {c.checkouts:.2f}")
-        peer_tokens = peer.seed(services.engine, stack.peer_secret, 200)
+        peer_tokens = seed_peer(stack, workdir)
         _log("CPU per request: production, without a DSN, floor, peer")
         results["cpu"] = cpu_phase(
             stack, scenarios, results["counts"], peer_tokens, workdir=workdir, args=args
