@@ -25,16 +25,18 @@ def environ(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def domestyx(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def domestyx(
+    tmp_path: Path, *args: str, ok: bool = True, **env: str
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "domestyx.entrypoints.cli.main", *args],
-        env=environ(tmp_path),
+        env={**environ(tmp_path), **env},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, result.stderr
+    assert (result.returncode == 0) is ok, result.stderr
     return result
 
 
@@ -118,3 +120,26 @@ def test_a_bar_is_drawn_on_a_terminal_only(tmp_path: Path, args: list[str], labe
     assert piped.stderr == ""  # no terminal: no bar, no redraw noise in a cron log
     stdout, terminal = on_a_terminal(tmp_path, *args, "--json")
     assert terminal == b"" and json.loads(stdout)["ok"] is True
+
+
+def test_restore_loads_a_dump_into_an_empty_database_and_refuses_a_full_one(
+    tmp_path: Path,
+) -> None:
+    admin = {"DOMESTYX_ADMIN_PASSWORD": "correct horse battery staple"}
+    domestyx(
+        tmp_path, "create-admin", "--email", "r@example.com", "--phone", "+447700900999", **admin
+    )
+    made = json.loads(domestyx(tmp_path, "backup", "create", "--json").stdout)
+    target = {"DATABASE_URL": f"sqlite:///{tmp_path}/restored.db"}
+    restored = domestyx(tmp_path, "backup", "restore", "--key", made["key"], **target).stdout
+    assert restored.startswith(f"restored {made['key']} (revision {made['revision']}) into sqlite")
+    assert restored.rstrip().endswith("all match") and "0 rows" not in restored
+    again = domestyx(tmp_path, "backup", "restore", ok=False, **target)
+    assert again.returncode == 1 and again.stdout == ""
+    assert again.stderr == "domestyx backup: the restore target is not empty\n"
+
+
+def test_worker_on_the_embedded_default_says_why_it_has_nothing_to_do(tmp_path: Path) -> None:
+    result = domestyx(tmp_path, "worker")  # returns at once instead of idling until killed
+    assert result.stdout.startswith("domestyx worker: nothing to do: without REDIS_URL")
+    assert "inside `domestyx serve`" in result.stdout and result.stderr == ""

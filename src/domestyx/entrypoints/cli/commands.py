@@ -310,6 +310,11 @@ def backup(args: argparse.Namespace, settings: Settings) -> int:
     """create: dump to the private bucket; verify: restore into scratch and compare."""
     from domestyx.adapters.sql.backup import create_backup, verify_backup
 
+    if args.action == "restore":
+        return _restore(args, settings)
+    if args.key is not None:
+        raise CliError("--key is for `backup restore` only", code=2)
+
     def run(services: Services, bar: StepProgress) -> Shown:
         if args.action == "create":
             now = services.clock.now()
@@ -323,6 +328,42 @@ def backup(args: argparse.Namespace, settings: Settings) -> int:
         return results.backup_verified(report)
 
     return _scheduled("backup", settings, args, run)
+
+
+def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    """Load a dump into the empty DATABASE_URL and compare; not a cron, so no heartbeat."""
+    from domestyx.adapters.sql.backup import (
+        DUMP_SUFFIX,
+        MANIFEST_SUFFIX,
+        BackupManifest,
+        compare,
+        latest_manifest,
+        restore_backup,
+    )
+
+    services = _services(settings, migrate=False)  # the target must stay empty until the load
+    as_json = bool(args.json)
+    if args.key is None:
+        manifest = latest_manifest(services.storage)
+    else:
+        if not args.key.endswith(DUMP_SUFFIX):
+            raise CliError(f"--key must name a dump ({DUMP_SUFFIX}), got {args.key!r}", code=2)
+        sidecar = args.key.removesuffix(DUMP_SUFFIX) + MANIFEST_SUFFIX
+        manifest = BackupManifest.from_json(services.storage.read(sidecar))
+    with progress_bar("backup restore", enabled=wants_bar(as_json)) as bar:
+        revision = restore_backup(services.storage, manifest.key, services.engine, bar)
+        checks = compare(manifest, services.engine, bar)
+    shown = results.backup_restored(manifest, revision, checks, _target(settings))
+    print(shown.render(as_json=as_json))
+    if shown.failure is not None:
+        raise CliError(f"restore failed: {shown.failure}")
+    return 0
+
+
+def _target(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database.url).render_as_string(hide_password=True)
 
 
 def monitors(args: argparse.Namespace, settings: Settings) -> int:

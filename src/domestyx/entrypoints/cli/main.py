@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import NoReturn
@@ -78,8 +79,11 @@ def build_parser() -> _Parser:
     pause.add_argument("action", choices=["show", "resume"])
     pause.add_argument("channel", choices=["email", "sms"])
     json_flag(requeue)
-    backup = add("backup", "backup", "Database backup drill.")
-    backup.add_argument("action", choices=["create", "verify"])
+    backup = add("backup", "backup", BACKUP_HELP)
+    backup.add_argument("action", choices=["create", "verify", "restore"])
+    backup.add_argument(
+        "--key", default=None, help="restore: this dump (default: the newest complete backup)"
+    )
     json_flag(backup)
     monitors = add("monitors", "monitors", "Uptime monitors and heartbeats on Better Stack.")
     monitors.add_argument("action", choices=["sync"])
@@ -105,6 +109,11 @@ PURGE_HELP = (
     "Erase documents past retention (skips legal holds) and expired unproven registrations."
 )
 RECONCILE_HELP = "Repair storage vs database drift (orphans, missing objects)."
+BACKUP_HELP = (
+    "Database backup drill: `create` dumps to the private bucket, `verify` restores the newest "
+    "into a scratch database and compares; `restore` loads a dump into the EMPTY database of "
+    "DATABASE_URL (the runbook's last resort) and compares it with the manifest."
+)
 ACCOUNTS_HELP = "Support tools: show an account, lock, unlock, sign out everywhere, resend a code."
 DEV_HELP = (
     "Development helpers (refused in production): `reset-limits` forgets every rate-limit "
@@ -153,6 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(prog, settings_line(exc), 2)
     except KeyboardInterrupt:
         return _fail(prog, "interrupted", 130)
+    except BrokenPipeError:  # `domestyx ... | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
         _debug_traceback(exc)
         return _fail(prog, describe(exc), 1)
@@ -166,7 +178,6 @@ def _fail(prog: str, message: str, code: int) -> int:
 def _debug_traceback(exc: BaseException) -> None:
     """LOG_LEVEL=DEBUG asks for the traceback (a developer chasing a bug), through the log."""
     import logging
-    import os
 
     if os.environ.get("LOG_LEVEL", "").upper() == "DEBUG":
         logging.getLogger("domestyx.cli").debug("command failed", exc_info=exc)

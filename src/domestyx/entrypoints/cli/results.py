@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from domestyx.adapters.sql.backup import BackupManifest, VerifyReport
+from domestyx.adapters.sql.backup import BackupManifest, TableCheck, VerifyReport
 from domestyx.domain.services.retention import PurgeReport, ReconcileReport
 
 
@@ -85,6 +85,25 @@ def backup_verified(report: VerifyReport) -> Shown:
     if report.ok:
         return Shown(str(report), data)
     return Shown(str(report), data, failure=_first_problem(report))
+
+
+def backup_restored(
+    manifest: BackupManifest, revision: str, checks: list[TableCheck], target: str
+) -> Shown:
+    """backup restore: the dump loaded, each table compared with its manifest."""
+    report = VerifyReport(manifest.key, tuple(checks))
+    data = {
+        "backup_key": manifest.key,
+        "revision": revision,
+        "target": target,
+        "tables": backup_verified(report).data["tables"],
+    }
+    rows = sum(c.rows for c in checks)
+    head = f"restored {manifest.key} (revision {revision}) into {target}: "
+    if report.ok:
+        return Shown(head + f"{_n(len(checks), 'table')}, {_n(rows, 'row')}, all match", data)
+    lines = [head + "DIFFERS from its manifest", *(c.line for c in checks)]
+    return Shown("\n".join(lines), data, failure=f"{manifest.key}: {_table_problem(report)}")
 
 
 def _first_problem(report: VerifyReport) -> str:

@@ -24,9 +24,14 @@ from domestyx.adapters.sql.tables import metadata
 from domestyx.ports.storage import DocumentStorage
 
 
-def restore_backup(storage: DocumentStorage, key: str, target_engine: Engine) -> str:
-    """Migrate an empty database to the dump's revision and load its rows; returns the revision."""
-    return _restore(storage.read(key), target_engine)
+def restore_backup(
+    storage: DocumentStorage, key: str, target_engine: Engine, progress: Progress | None = None
+) -> str:
+    """Migrate an empty database to the dump's revision and load its rows; returns the revision.
+
+    `progress(step, done, total)` hears of each table as its rows start loading.
+    """
+    return _restore(storage.read(key), target_engine, progress)
 
 
 def compare(
@@ -49,7 +54,7 @@ def compare(
     return checks
 
 
-def _restore(data: bytes, engine: Engine) -> str:
+def _restore(data: bytes, engine: Engine, progress: Progress | None = None) -> str:
     if inspect(engine).get_table_names():
         raise BackupError("the restore target is not empty")
     with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
@@ -60,7 +65,7 @@ def _restore(data: bytes, engine: Engine) -> str:
         _check_order(header["tables"])
         upgrade(engine, header["revision"])
         with engine.begin() as conn:
-            _load(conn, lines)
+            _load(conn, lines, progress, len(header["tables"]))
     return str(header["revision"])
 
 
@@ -72,8 +77,9 @@ def _check_order(names: list[str]) -> None:
         raise BackupError("the dump's tables are not in foreign-key order")
 
 
-def _load(conn: Connection, lines: Iterator[str]) -> None:
+def _load(conn: Connection, lines: Iterator[str], progress: Progress | None, total: int) -> None:
     table: Table | None = None
+    started = 0
     columns: list[str] = []
     decoders: list[Callable[[object], object]] = []
     batch: list[dict[str, object]] = []
@@ -82,6 +88,9 @@ def _load(conn: Connection, lines: Iterator[str]) -> None:
         if isinstance(record, dict):  # the header of the next table
             _flush(conn, table, batch)
             table = metadata.tables[record["name"]]
+            if progress is not None:
+                progress(f"restore {table.name}", started, total)
+            started += 1
             columns = list(record["columns"])
             decoders = [_decoder(table.c[name]) for name in columns]
             continue

@@ -53,7 +53,7 @@ def verify_backup(
         return VerifyReport(manifest.key, problems=(f"{manifest.key}: sha256 MISMATCH",))
     with _scratch_engine(source_engine_url, scratch_name, ca_file, work_dir) as engine:
         tell("restore", 0, total)
-        _restore(data, engine)
+        _restore(data, engine, tell)
         checks = compare(manifest, engine, tell)
         tell("document objects", total, total)
         missing = _missing_objects(engine, storage)
