@@ -72,7 +72,7 @@ def _act(services: Services, staff: Principal, account_id: str, action: str, rea
 
 def _summary(result: dict[str, Any]) -> str:
     if "account" not in result:
-        return "  ".join(f"{k}={v}" for k, v in result.items())
+        return _action_line(result)
     a = result["account"]
     lines = [
         f"account   {a['id']}  {a['role']}  {a['status']}  identity={a['identity_status']}",
@@ -86,6 +86,23 @@ def _summary(result: dict[str, Any]) -> str:
         lines.append(
             f"  {d['created_at']}  {d['channel']:<5} {d['status']:<11} {d['destination']}{error}"
         )
+    if not result["deliveries"]:
+        lines.append("  (none)")
     lines.append("audit (newest first):")
     lines += [f"  {e['occurred_at']}  {e['event']}  {e['outcome']}" for e in result["events"]]
     return "\n".join(lines)
+
+
+def _action_line(result: dict[str, Any]) -> str:
+    """One sentence per action, from the same fields --json prints."""
+    who = result["account_id"]
+    if "channel" in result:
+        return f"resent to {who}: {result['action']} by {result['channel']}"
+    revoked = result.get("sessions_revoked")
+    sessions = (
+        f", {revoked} session{'s' if revoked != 1 else ''} revoked" if revoked is not None else ""
+    )
+    if result["status"] == "signed_out":
+        return f"signed {who} out everywhere{sessions}"
+    verb = "locked" if result["status"] == "suspended" else "unlocked"
+    return f"{verb} {who}: now {result['status']}{sessions}"
