@@ -253,7 +253,7 @@ def test_d_ten_thousand_guesses_never_succeed_count_only_at_the_live_code_and_lo
     assert tally.count == counted == 5  # only the guesses at the live code count
     assert audit_count(services, "otp_failed", account_id) == GUESSES + 1
     assert audit_count(services, "lockout", account_id) == 0
-    assert answers[-1] == "invalid-code"  # long expired: no live code, nothing counted
+    assert answers[-1] == "code-expired"  # long expired: no live code, nothing counted
     assert proof.status_code == 200, proof.text
     assert proof.json()["email_verified"] is True
 

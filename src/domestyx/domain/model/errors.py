@@ -53,6 +53,14 @@ class NoLiveCode(InvalidCode):
     # guess at a destination with nothing live never counts toward anyone's lockout.
 
 
+class CodeExpired(NoLiveCode):
+    """This code has expired or was already used; request a new code."""
+
+    code = "code-expired"
+    # Not an enumeration hint: a send to an unknown contact stores a code just the same, so
+    # "nothing waiting" means only that no code was requested (or it ran out) in the last minutes.
+
+
 class CodeAttemptsExhausted(DomainError):
     """Too many wrong codes; wait for the code to expire and request a new one."""
 

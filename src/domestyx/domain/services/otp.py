@@ -9,6 +9,7 @@ import attrs
 
 from domestyx.domain.model.errors import (
     CodeAttemptsExhausted,
+    CodeExpired,
     InvalidCode,
     NoLiveCode,
     ResendTooSoon,
@@ -104,7 +105,7 @@ class OtpService:
         if attempt.status is AttemptStatus.LOCKED:
             raise CodeAttemptsExhausted(retry_after=attempt.retry_after)
         if attempt.status is AttemptStatus.MISSING:
-            raise NoLiveCode
+            raise CodeExpired  # expired, used, or lost with the store: only a new code helps
         if not self.hasher.matches(attempt.code_hash, slot.purpose, slot.destination, code):
             raise InvalidCode(bound_to=attempt.account_id)
         if before_use is not None:

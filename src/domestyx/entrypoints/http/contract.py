@@ -20,7 +20,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import HTTPRoute
 
-from domestyx.domain.model.errors import MfaRequired
+from domestyx.domain.model.errors import DomainError, MfaRequired
 from domestyx.entrypoints.http import problems
 from domestyx.entrypoints.http.deps import mfa_principal, principal
 from domestyx.entrypoints.http.examples import CROSS_FIELD, EXAMPLES, PROBLEM_EXAMPLES
@@ -39,6 +39,7 @@ class Operation:
     optional_bearer: bool
     body: type[msgspec.Struct] | None
     staff: bool = False
+    errors: tuple[type[DomainError], ...] = ()
 
 
 def operations(app: Litestar) -> dict[tuple[str, str], Operation]:
@@ -58,6 +59,7 @@ def operations(app: Litestar) -> dict[tuple[str, str], Operation]:
                 optional_bearer=bool(handler.opt.get("optional_bearer")),
                 statuses=frozenset(problems.status_of_class(error) for error in errors),
                 body=body if isinstance(body, type) and issubclass(body, msgspec.Struct) else None,
+                errors=tuple(errors),
             )
     return found
 
@@ -128,12 +130,25 @@ def _complete_operation(path: str, operation: dict[str, Any], op: Operation) -> 
     for code in [c for c in responses if c.isdigit() and int(c) >= 400]:
         del responses[code]  # Litestar's default 400 is not what the app sends
     for status in sorted(error_statuses(path, operation, op)):
-        responses[str(status)] = problem_response(status, PROBLEM_EXAMPLES.get(status))
+        response = problem_response(status, PROBLEM_EXAMPLES.get(status))
+        _name_problem_types(response, status, op)
+        responses[str(status)] = response
     for code, response in responses.items():
         if code.startswith("2"):
             response.setdefault("headers", {}).setdefault("X-Request-ID", dict(REQUEST_ID))
     # `optional_bearer=True` on a route: a token changes what the call does, not whether it may.
     operation["security"] = BEARER if op.secured else [{}, *BEARER] if op.optional_bearer else []
+
+
+def _name_problem_types(response: dict[str, Any], status: int, op: Operation) -> None:
+    """List the problem `type`s the route's declared errors answer with at this status."""
+    types = sorted(
+        {problems.PROBLEM_BASE + error.code for error in op.errors
+         if problems.status_of_class(error) == status}
+    )  # fmt: skip
+    if types:
+        response["x-problem-types"] = types
+        response["description"] += ": " + ", ".join(f"`{uri}`" for uri in types)
 
 
 def _request_bodies(schemas: dict[str, Any], bodies: list[type[msgspec.Struct] | None]) -> None:

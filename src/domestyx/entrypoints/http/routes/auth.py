@@ -92,7 +92,7 @@ class AuthController(Controller):
         "/otp/verify",
         status_code=HTTP_200_OK,
         sync_to_thread=True,
-        errors=[e.InvalidCode, e.CodeAttemptsExhausted, e.InvalidInput],
+        errors=[e.InvalidCode, e.CodeExpired, e.CodeAttemptsExhausted, e.InvalidInput],
         optional_bearer=True,
     )
     def verify_code(self, request: Req, data: JSONBody[OtpVerifyIn]) -> VerifyOut:

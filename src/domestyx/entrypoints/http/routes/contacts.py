@@ -67,7 +67,13 @@ class ContactController(Controller):
         "/email/verify",
         status_code=HTTP_200_OK,
         sync_to_thread=True,
-        errors=[e.InvalidCode, e.CodeAttemptsExhausted, e.Conflict, e.InvalidCredentials],
+        errors=[
+            e.InvalidCode,
+            e.CodeExpired,
+            e.CodeAttemptsExhausted,
+            e.Conflict,
+            e.InvalidCredentials,
+        ],
     )
     def verify_email(self, request: Req, caller: Caller, data: JSONBody[CodeIn]) -> MeOut:
         """Prove the new email; it replaces the old one, other sessions are signed out."""
@@ -78,7 +84,13 @@ class ContactController(Controller):
         "/phone/verify",
         status_code=HTTP_200_OK,
         sync_to_thread=True,
-        errors=[e.InvalidCode, e.CodeAttemptsExhausted, e.Conflict, e.InvalidCredentials],
+        errors=[
+            e.InvalidCode,
+            e.CodeExpired,
+            e.CodeAttemptsExhausted,
+            e.Conflict,
+            e.InvalidCredentials,
+        ],
     )
     def verify_phone(self, request: Req, caller: Caller, data: JSONBody[CodeIn]) -> MeOut:
         """Prove the new phone; it replaces the old one, other sessions are signed out."""

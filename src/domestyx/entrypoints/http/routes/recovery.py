@@ -44,7 +44,7 @@ class PasswordController(Controller):
         "/reset",
         status_code=HTTP_204_NO_CONTENT,
         sync_to_thread=True,
-        errors=[e.InvalidCode, e.CodeAttemptsExhausted, e.WeakPassword],
+        errors=[e.InvalidCode, e.CodeExpired, e.CodeAttemptsExhausted, e.WeakPassword],
     )
     def reset(self, request: Req, data: JSONBody[PasswordResetIn]) -> None:
         """Set a new password with the code; every session and refresh token is revoked."""
