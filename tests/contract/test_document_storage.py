@@ -154,6 +154,32 @@ class TestDocumentStorageContract:
         if not isinstance(storage, InMemoryDocumentStorage):  # the fake holds bytes by design
             assert body.largest_read <= MiB
 
+    def test_stream_yields_the_bytes_in_bounded_chunks(self, storage: DocumentStorage) -> None:
+        data = os.urandom(3 * MiB + 123)
+        storage.put("backups/big.gz", io.BytesIO(data), size=len(data), content_type=PDF)
+        chunks = list(storage.stream("backups/big.gz", chunk_size=MiB))
+        assert b"".join(chunks) == data
+        assert max(len(c) for c in chunks) <= MiB and len(chunks) >= 4
+
+    def test_stream_of_an_empty_object_yields_nothing(self, storage: DocumentStorage) -> None:
+        _put(storage, "backups/empty", b"")
+        assert b"".join(storage.stream("backups/empty")) == b""
+
+    def test_stream_of_a_missing_key_is_not_found_at_once(self, storage: DocumentStorage) -> None:
+        with pytest.raises(NotFound):
+            storage.stream("documents/nobody/nothing")  # before any chunk is asked for
+
+    def test_a_stream_closed_early_leaves_the_object_readable(
+        self, storage: DocumentStorage
+    ) -> None:
+        data = os.urandom(2 * MiB)
+        storage.put("backups/partial", io.BytesIO(data), size=len(data), content_type=PDF)
+        chunks = storage.stream("backups/partial", chunk_size=64 * 1024)
+        first = next(chunks)
+        getattr(chunks, "close", lambda: None)()
+        assert first == data[: len(first)]
+        assert storage.read("backups/partial") == data
+
     def test_health_is_reachable_and_private(self, storage: DocumentStorage) -> None:
         health = storage.health()
         assert (health.reachable, health.private) == (True, True), health.detail

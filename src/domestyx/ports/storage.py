@@ -21,6 +21,14 @@ class DocumentStorage(Protocol):
         """Fetch a whole (small) object such as a backup; raise NotFound if absent."""
         ...
 
+    def stream(self, key: str, *, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """The object's bytes in chunks of at most `chunk_size`, never held whole (backups).
+
+        NotFound is raised by the call itself, before any chunk. Read to the end, or close the
+        iterator, to release the connection or file.
+        """
+        ...
+
     def head(self, key: str) -> StoredObject | None:
         """Metadata of an object, or None if absent."""
         ...

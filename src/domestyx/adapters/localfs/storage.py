@@ -54,6 +54,14 @@ class LocalDirectoryDocumentStorage:
         except _MISSING as exc:
             raise NotFound(f"no object {key}") from exc
 
+    def stream(self, key: str, *, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """The file in chunks; opened now, so a missing object fails before the first chunk."""
+        try:
+            handle = self._path(key).open("rb")
+        except _MISSING as exc:
+            raise NotFound(f"no object {key}") from exc
+        return _file_chunks(handle, chunk_size)
+
     def head(self, key: str) -> StoredObject | None:
         """Size, modification time and the content type from the sidecar."""
         return self._describe(self._path(key), key)
@@ -145,3 +153,9 @@ def _content_type(path: Path) -> str | None:
         return None
     value = meta.get("content_type") if isinstance(meta, dict) else None
     return value if isinstance(value, str) else None
+
+
+def _file_chunks(handle: BinaryIO, size: int) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(size):
+            yield chunk

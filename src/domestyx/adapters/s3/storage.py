@@ -65,19 +65,27 @@ class S3DocumentStorage:
     def read(self, key: str) -> bytes:
         """Whole object; NotFound if absent."""
         with outage_as_unavailable():
-            try:
-                response = self._client.get_object(Bucket=self.bucket, Key=key)
-            except ClientError as exc:
-                # A missing bucket is misconfiguration, not a missing document.
-                if error_code(exc) == "NoSuchKey":
-                    raise NotFound(f"no object {key}") from exc
-                raise
-            stream = response["Body"]
+            stream = self._get(key)
             try:
                 data: bytes = stream.read()
             finally:
                 stream.close()
         return data
+
+    def stream(self, key: str, *, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """get_object's Body read in chunks (botocore streams it off the socket)."""
+        with outage_as_unavailable():
+            body = self._get(key)
+        return _body_chunks(body, chunk_size)
+
+    def _get(self, key: str) -> Any:
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as exc:
+            # A missing bucket is misconfiguration, not a missing document.
+            if error_code(exc) == "NoSuchKey":
+                raise NotFound(f"no object {key}") from exc
+            raise
 
     def head(self, key: str) -> StoredObject | None:
         """Metadata, or None on 404."""
@@ -167,3 +175,12 @@ class S3DocumentStorage:
 def _describe(exc: Exception) -> str:
     cause = exc.__cause__ or exc
     return f"bucket unreachable: {type(cause).__name__}: {str(cause).splitlines()[0][:200]}"
+
+
+def _body_chunks(body: Any, size: int) -> Iterator[bytes]:
+    """A cut connection mid-object is an outage like any other, not a raw botocore error."""
+    try:
+        with outage_as_unavailable():
+            yield from body.iter_chunks(size)
+    finally:
+        body.close()

@@ -6,9 +6,11 @@ import gzip
 import io
 import json
 from collections.abc import Callable, Iterator
+from typing import IO
 
 from sqlalchemy import Connection, Engine, Table, insert, inspect
 
+from domestyx.adapters.sql.backup.chunks import chunk_file
 from domestyx.adapters.sql.backup.codec import _decoder, _scan
 from domestyx.adapters.sql.backup.dump import _snapshot
 from domestyx.adapters.sql.backup.model import (
@@ -29,9 +31,11 @@ def restore_backup(
 ) -> str:
     """Migrate an empty database to the dump's revision and load its rows; returns the revision.
 
-    `progress(step, done, total)` hears of each table as its rows start loading.
+    The dump is streamed from storage and decompressed as it arrives: memory stays bounded by
+    one chunk and one batch of rows, whatever the dump's size. `progress(step, done, total)`
+    hears of each table as its rows start loading.
     """
-    return _restore(storage.read(key), target_engine, progress)
+    return _restore(chunk_file(storage.stream(key)), target_engine, progress)
 
 
 def compare(
@@ -54,10 +58,15 @@ def compare(
     return checks
 
 
-def _restore(data: bytes, engine: Engine, progress: Progress | None = None) -> str:
-    if inspect(engine).get_table_names():
-        raise BackupError("the restore target is not empty")
-    with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+def _restore(dump: IO[bytes], engine: Engine, progress: Progress | None = None) -> str:
+    with dump:
+        if inspect(engine).get_table_names():
+            raise BackupError("the restore target is not empty")
+        return _load_dump(dump, engine, progress)
+
+
+def _load_dump(dump: IO[bytes], engine: Engine, progress: Progress | None) -> str:
+    with gzip.GzipFile(fileobj=dump) as gz:
         lines = io.TextIOWrapper(gz, encoding="utf-8")
         header = json.loads(next(lines))
         if header.get("kind") != "backup" or header.get("format") != FORMAT:

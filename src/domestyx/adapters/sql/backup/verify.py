@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
+from domestyx.adapters.sql.backup.chunks import chunk_file
 from domestyx.adapters.sql.backup.dump import latest_manifest
 from domestyx.adapters.sql.backup.model import BackupError, Progress, VerifyReport
 from domestyx.adapters.sql.backup.restore import _restore, compare
@@ -45,19 +46,27 @@ def verify_backup(
     manifest = latest_manifest(storage, prefix)
     total = len(manifest.tables)
     tell("download", 0, total)
+    # Two streamed passes (checksum, then restore), so memory stays bounded by a chunk.
     try:
-        data = storage.read(manifest.key)
+        digest = _sha256(storage.stream(manifest.key))
     except NotFound:
         return VerifyReport(manifest.key, problems=(f"{manifest.key}: dump MISSING",))
-    if hashlib.sha256(data).hexdigest() != manifest.sha256:
+    if digest != manifest.sha256:
         return VerifyReport(manifest.key, problems=(f"{manifest.key}: sha256 MISMATCH",))
     with _scratch_engine(source_engine_url, scratch_name, ca_file, work_dir) as engine:
         tell("restore", 0, total)
-        _restore(data, engine, tell)
+        _restore(chunk_file(storage.stream(manifest.key)), engine, tell)
         checks = compare(manifest, engine, tell)
         tell("document objects", total, total)
         missing = _missing_objects(engine, storage)
     return VerifyReport(manifest.key, tuple(checks), tuple(missing))
+
+
+def _sha256(chunks: Iterator[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 @contextmanager
