@@ -15,6 +15,7 @@ from domestyx.domain.model.delivery import Delivery, Template
 from domestyx.domain.model.errors import (
     AccountLocked,
     CodeAttemptsExhausted,
+    CodeExpired,
     InvalidCode,
     InvalidInput,
     NoLiveCode,
@@ -266,15 +267,19 @@ class CodeService:
             if outcome.status is CheckStatus.LOCKED_OUT:
                 raise AccountLocked(retry_after=outcome.retry_after, policy=outcome.policy)
             try:
-                locked = self._proven(uow, account, outcome)
+                locked = self._proven(uow, account, outcome, guessed=self.otp.well_formed(code))
             except (InvalidCode, CodeAttemptsExhausted) as failed:
                 self._failed(uow, account, failed, purpose, ctx, outcome=outcome)
                 raise
             return self._apply(uow, locked, purpose, ctx)
 
     @staticmethod
-    def _proven(uow: UnitOfWork, account: Account | None, outcome: CheckOutcome) -> Account:
+    def _proven(
+        uow: UnitOfWork, account: Account | None, outcome: CheckOutcome, *, guessed: bool
+    ) -> Account:
         """The account a matched code proves, re-read under its row lock; raise otherwise."""
+        if outcome.status is CheckStatus.MISSING and guessed:
+            raise CodeExpired  # expired, used, or lost with the store: only a new code helps
         if outcome.status is CheckStatus.EXHAUSTED:
             raise CodeAttemptsExhausted(retry_after=outcome.retry_after)
         if outcome.status is CheckStatus.WRONG:

@@ -78,14 +78,17 @@ class OtpService:
 
         A malformed code is no guess at anything: only the lockout is asked about it.
         """
-        well_formed = len(code) == self.policy.digits and code.isascii() and code.isdigit()
         return self.checks.check(
             slot.key(self.hasher),
-            slot.code_hash(self.hasher, code) if well_formed else None,
+            slot.code_hash(self.hasher, code) if self.well_formed(code) else None,
             now=self.clock.now(),
             max_attempts=self.policy.max_attempts,
             lockout=lockout,
         )
+
+    def well_formed(self, code: str) -> bool:
+        """Looks like a code at all (so an empty slot means it expired, not a typo)."""
+        return len(code) == self.policy.digits and code.isascii() and code.isdigit()
 
     def verify(
         self, slot: OtpSlot, code: str, *, before_use: Callable[[str | None], None] | None = None
@@ -96,7 +99,7 @@ class OtpService:
         is not consumed (so a refusal it makes never costs the person their code).
         NoLiveCode when nothing was there to guess at; InvalidCode names the live code's account.
         """
-        if not (len(code) == self.policy.digits and code.isascii() and code.isdigit()):
+        if not self.well_formed(code):
             raise NoLiveCode  # not a guess at anything: the slot is not even asked
         key = slot.key(self.hasher)
         attempt = self.store.register_attempt(
