@@ -118,3 +118,15 @@ def test_a_failing_cron_job_is_one_line_not_the_log(tmp_path: Path) -> None:
     code, stderr = run(tmp_path, ["backup", "create"], env)
     assert code == 1
     assert "backup failed:" in assert_one_line_failure(code, stderr, "backup")
+
+
+def test_serve_on_a_taken_port_is_one_line_before_anything_starts(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, stderr = run(tmp_path, ["serve", "--port", str(port)], {})
+    line = assert_one_line_failure(code, stderr, "serve")
+    assert code == 2 and f"cannot listen on 127.0.0.1:{port}: Address already in use" in line

@@ -69,6 +69,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         "proxy_headers": False,
         "timeout_graceful_shutdown": 10,
     }
+    _check_port(host, port)
     banner = startup_banner(settings, host, port)
     if workers == 1:
         app = served.build_app(settings)
@@ -82,6 +83,23 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     os.environ[served.PORT_ENV] = str(port)
     uvicorn.run(served.FACTORY, factory=True, workers=workers, http=served.PROTOCOL, **options)
     return 0
+
+
+def _check_port(host: str, port: int) -> None:
+    """A port already taken is one line before anything starts (uvicorn would log it late)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CliError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server running?"
+                " pick a free port with --port)",
+                code=2,
+            ) from exc
 
 
 def _announce(banner: str | None) -> None:
