@@ -180,6 +180,22 @@ class TestDocumentStorageContract:
         assert first == data[: len(first)]
         assert storage.read("backups/partial") == data
 
+    def test_create_stores_an_absent_object(self, storage: DocumentStorage) -> None:
+        assert storage.create("_domestyx/m.json", b'{"a": 1}', content_type="application/json")
+        assert storage.read("_domestyx/m.json") == b'{"a": 1}'
+        found = storage.head("_domestyx/m.json")
+        assert found is not None and found.content_type == "application/json"
+
+    def test_create_never_replaces_an_existing_object(self, storage: DocumentStorage) -> None:
+        _put(storage, "_domestyx/m.json", b"first", "application/json")
+        assert not storage.create("_domestyx/m.json", b"second", content_type="application/json")
+        assert storage.read("_domestyx/m.json") == b"first"
+        assert storage.create("_domestyx/other.json", b"x", content_type="application/json")
+        assert [o.key for o in storage.list("_domestyx/")] == [
+            "_domestyx/m.json",
+            "_domestyx/other.json",
+        ]
+
     def test_health_is_reachable_and_private(self, storage: DocumentStorage) -> None:
         health = storage.health()
         assert (health.reachable, health.private) == (True, True), health.detail

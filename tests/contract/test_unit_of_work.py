@@ -478,6 +478,28 @@ class TestOutboxDocumentsReviewAudit:
         assert not hasattr(type(tx.audit), "delete") and not hasattr(type(tx.audit), "update")
 
 
+class TestDatabaseIdentity:
+    def test_a_fresh_database_has_no_identity(self, uow: UnitOfWorkFactory) -> None:
+        with uow() as tx:
+            assert tx.identity.get() is None
+
+    def test_the_first_claim_wins_and_is_kept(self, uow: UnitOfWorkFactory) -> None:
+        with uow() as tx:
+            first = tx.identity.claim("a" * 32)
+            assert tx.identity.claim("b" * 32) == first
+            tx.commit()
+        with uow() as tx:
+            assert tx.identity.get() == first
+            assert tx.identity.claim("c" * 32) == first
+        assert first.id == "a" * 32 and first.name
+
+    def test_an_uncommitted_claim_is_rolled_back(self, uow: UnitOfWorkFactory) -> None:
+        with uow() as tx:
+            tx.identity.claim("a" * 32)
+        with uow() as tx:
+            assert tx.identity.get() is None
+
+
 def test_contact_changes_replace_per_channel_and_discard(uow: UnitOfWorkFactory) -> None:
     add(uow, account(1))
     owner = account(1).id

@@ -137,7 +137,7 @@ def test_storage_down_during_upload_leaves_no_row_and_reconcile_removes_the_orph
         assert len(objects()) == 1  # stored, unrecorded, and the clean-up could not reach S3
 
         proxy.set_mode(Mode.PASS)
-        report = services.retention.reconcile(grace=timedelta(0))
+        report = services.retention.reconcile(grace=timedelta(0)).report
         assert report.orphan_objects_deleted == 1 and report.missing_objects_tombstoned == 0
         assert objects() == []
         assert client.post("/api/v1/documents", headers=auth, **upload).status_code == 201

@@ -114,10 +114,13 @@ def test_failing_cron_job_pings_fail_and_exits_non_zero(
     assert result.returncode == 1
     token = urls["HEARTBEAT_URL_BACKUP"].rstrip("/").rsplit("/", 1)[-1]
     assert [p.failed for p in betterstack.pings if p.token == token] == [True]
+    purge = urls["HEARTBEAT_URL_PURGE"].rstrip("/").rsplit("/", 1)[-1]
+    unmarked = domestyx({**ops_env, **urls}, "purge-expired")  # the bucket is not claimed yet
+    assert unmarked.returncode == 1 and "refused, nothing deleted" in unmarked.stderr
+    assert domestyx(ops_env, "migrate").returncode == 0  # claims the bucket for this database
     ok = domestyx({**ops_env, **urls}, "purge-expired")
     assert ok.returncode == 0, ok.stderr
-    purge = urls["HEARTBEAT_URL_PURGE"].rstrip("/").rsplit("/", 1)[-1]
-    assert [p.failed for p in betterstack.pings if p.token == purge] == [False]
+    assert [p.failed for p in betterstack.pings if p.token == purge] == [True, False]
 
 
 def test_backup_create_then_verify_passes_on_mariadb_and_s3(ops_env: dict[str, str]) -> None:

@@ -235,9 +235,9 @@ def test_unproven_registrations_expire_and_free_their_contacts(
     )
     (squat,) = claims(services, OWNER_PHONE)
     clock_of(services).advance(timedelta(hours=71))
-    assert services.retention.purge_due().pending_deleted == 0
+    assert services.retention.purge_due().report.pending_deleted == 0
     clock_of(services).advance(timedelta(hours=2))
-    assert services.retention.purge_due().pending_deleted == 1  # the purge job's own call
+    assert services.retention.purge_due().report.pending_deleted == 1  # the purge job's own call
     assert claims(services, OWNER_PHONE) == []
     assert audit_count(services, "pending_expired", squat.id) == 1
     assert (

@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 
 from domestyx.adapters.sql import migrate
 from domestyx.adapters.system.argon2_hasher import TEST_PARAMETERS, Argon2PasswordHasher
+from domestyx.entrypoints.cli.guarded import claim_bucket
 from domestyx.entrypoints.container import build_container
 from domestyx.entrypoints.http.app import create_app
 from domestyx.entrypoints.root import Overrides
@@ -50,12 +51,13 @@ _PORTS: dict[str, object] = {
 def build_services(
     settings: Settings, *, overrides: Overrides | None = None, **ports: object
 ) -> Services:
-    """The composition root with cheap argon2 parameters; the schema is migrated."""
+    """The composition root with cheap argon2 parameters; migrated as `domestyx migrate` does."""
     chosen: dict[Any, object] = {PasswordHasher: Argon2PasswordHasher(TEST_PARAMETERS)}
     chosen.update({_PORTS[name]: value for name, value in ports.items() if value is not None})
     chosen.update(overrides or {})
     services = build_container(settings, overrides=chosen)
     migrate.upgrade(services.engine)
+    claim_bucket(services, only_if_empty=False)  # the database's identity and the bucket marker
     return services
 
 

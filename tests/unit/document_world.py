@@ -103,6 +103,11 @@ class World:
         """The retention service over the fakes."""
         return self.services.retention
 
+    def migrate(self) -> None:
+        """What `domestyx migrate` does: the database's identity, then the bucket's marker."""
+        self.services.bucket.ensure_identity()
+        assert self.services.bucket.claim(only_if_empty=False).ok
+
     def account(
         self,
         role: Role = Role.WORKER,

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from domestyx.adapters.dev.outbox import FileOutbox
 from domestyx.adapters.localfs.storage import LocalDirectoryDocumentStorage
 from domestyx.domain.services.accounts import AccountService
+from domestyx.domain.services.bucket_guard import BucketGuard
 from domestyx.domain.services.callbacks import CallbackIntake
 from domestyx.domain.services.codes import CodeService
 from domestyx.domain.services.contact_change import ContactChangeService
@@ -97,7 +98,7 @@ def _bundle(root: Root, settings: Settings) -> Services:
         accounts=g(AccountService), mfa=g(MfaService), recovery=g(RecoveryService),
         contact_change=g(ContactChangeService), delivery=g(DeliveryService),
         documents=g(DocumentService), review=g(ReviewService), retention=g(RetentionService),
-        support=g(SupportService),
+        support=g(SupportService), bucket=g(BucketGuard),
         storage=g(DocumentStorage),
         queue=g(TaskQueue), reporter=g(ErrorReporter), heartbeat=g(Heartbeat),
         broker=g(dramatiq.Broker), webhooks=g(WEBHOOKS), callbacks=g(CallbackIntake),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from domestyx.domain.services.accounts import AccountService
+from domestyx.domain.services.bucket_guard import BucketGuard
 from domestyx.domain.services.callbacks import CallbackIntake
 from domestyx.domain.services.codes import CodeService
 from domestyx.domain.services.contact_change import ContactChangeService
@@ -57,6 +58,7 @@ class Services:
     documents: DocumentService
     review: ReviewService
     retention: RetentionService
+    bucket: BucketGuard
     support: SupportService
     storage: DocumentStorage
     queue: TaskQueue

@@ -14,6 +14,7 @@ from domestyx.domain.model.sessions import SessionPolicy
 from domestyx.domain.model.templates import MessageTemplates
 from domestyx.domain.services.accounts import AccountService
 from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.bucket_guard import BucketGuard
 from domestyx.domain.services.callbacks import CallbackIntake
 from domestyx.domain.services.codes import CodeService
 from domestyx.domain.services.contact_change import ContactChangeService
@@ -28,6 +29,7 @@ from domestyx.domain.services.recovery import RecoveryService
 from domestyx.domain.services.retention import RetentionService
 from domestyx.domain.services.review import ReviewService
 from domestyx.domain.services.review_policy import RequiredKinds
+from domestyx.domain.services.run_guard import RunGuard
 from domestyx.domain.services.sessions import SessionService
 from domestyx.domain.services.support import SupportService
 from domestyx.entrypoints.adapters import WEBHOOKS
@@ -132,11 +134,29 @@ def register_services(root: Root, settings: Settings) -> None:
             auditor=g(Auditor), contacts=g(ContactCanonicalizer),
         ),
     )  # fmt: skip
+    _retention(root, settings)
+
+
+def _retention(root: Root, settings: Settings) -> None:
+    g = root.get
+    root.provide(
+        BucketGuard,
+        lambda: BucketGuard(
+            uow=g(UnitOfWorkFactory), storage=g(DocumentStorage), ids=g(IdGenerator), clock=g(Clock)
+        ),
+    )
+    root.provide(
+        RunGuard,
+        lambda: RunGuard(
+            bucket=g(BucketGuard), reporter=g(ErrorReporter),
+            limit=settings.policy.reconcile_max_delete,
+        ),
+    )  # fmt: skip
     root.provide(
         RetentionService,
         lambda: RetentionService(
             uow=g(UnitOfWorkFactory), storage=g(DocumentStorage), clock=g(Clock),
-            auditor=g(Auditor), reporter=g(ErrorReporter),
+            auditor=g(Auditor), reporter=g(ErrorReporter), runs=g(RunGuard),
             pending_ttl=timedelta(hours=settings.policy.pending_account_ttl_hours),
         ),
     )  # fmt: skip

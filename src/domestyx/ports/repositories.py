@@ -9,6 +9,7 @@ from typing import Protocol, Self, runtime_checkable
 
 from domestyx.domain.model.accounts import Account
 from domestyx.domain.model.audit import AuditEvent
+from domestyx.domain.model.bucket_marker import DatabaseIdentity
 from domestyx.domain.model.contact_changes import ContactChange
 from domestyx.domain.model.delivery import Delivery
 from domestyx.domain.model.documents import Document, DocumentKind
@@ -231,6 +232,18 @@ class MfaRepository(Protocol):
         ...
 
 
+class DatabaseIdentityRepository(Protocol):
+    """The database's own stable id: one row, written once, never changed."""
+
+    def get(self) -> DatabaseIdentity | None:
+        """The id and what the server calls this database; None before `claim`."""
+        ...
+
+    def claim(self, candidate_id: str) -> DatabaseIdentity:
+        """Store `candidate_id` unless an id exists; return the stored one (first claim wins)."""
+        ...
+
+
 class AuditLog(Protocol):
     """Append-only security events."""
 
@@ -258,6 +271,7 @@ class UnitOfWork(Protocol):
     verifications: VerificationRepository
     deliveries: DeliveryRepository
     mfa: MfaRepository
+    identity: DatabaseIdentityRepository
     audit: AuditLog
 
     def __enter__(self) -> Self:

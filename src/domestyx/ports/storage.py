@@ -17,6 +17,10 @@ class DocumentStorage(Protocol):
         """Store `size` bytes read from `body` (streamed, not buffered whole)."""
         ...
 
+    def create(self, key: str, data: bytes, *, content_type: str) -> bool:
+        """Store a small object only if `key` is absent (atomically); False if it exists."""
+        ...
+
     def read(self, key: str) -> bytes:
         """Fetch a whole (small) object such as a backup; raise NotFound if absent."""
         ...

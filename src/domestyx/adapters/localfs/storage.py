@@ -47,6 +47,20 @@ class LocalDirectoryDocumentStorage:
         finally:
             discard(temp)
 
+    def create(self, key: str, data: bytes, *, content_type: str) -> bool:
+        """Link a finished temp file into place: link(2) fails if the name exists, atomically."""
+        path = self._path(key)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temp = write_temp(path.parent, path.name, [data])
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            return False
+        finally:
+            discard(temp)
+        replace_atomically(sidecar(path), [json.dumps({"content_type": content_type}).encode()])
+        return True
+
     def read(self, key: str) -> bytes:
         """Whole object; NotFound if absent."""
         try:

@@ -48,6 +48,15 @@ class InMemoryDocumentStorage:
         with self._lock:
             self.objects[key] = _Blob(data, checked_content_type(content_type), self._now())
 
+    def create(self, key: str, data: bytes, *, content_type: str) -> bool:
+        """Insert unless present."""
+        self._check()
+        with self._lock:
+            if key in self.objects:
+                return False
+            self.objects[key] = _Blob(data, checked_content_type(content_type), self._now())
+        return True
+
     def read(self, key: str) -> bytes:
         """Whole object."""
         self._check()

@@ -11,6 +11,7 @@ from typing import Self
 
 import attrs
 
+from domestyx.adapters.memory.identity import IdentityTable, MemoryDatabaseIdentityRepository
 from domestyx.adapters.memory.mfa import MemoryMfaRepository, MfaTables
 from domestyx.domain.model.accounts import Account, AccountStatus, IdentityStatus
 from domestyx.domain.model.audit import AuditEvent
@@ -25,6 +26,7 @@ from domestyx.ports.repositories import (
     AccountRepository,
     AuditLog,
     ContactChangeRepository,
+    DatabaseIdentityRepository,
     DeliveryRepository,
     DocumentRepository,
     MfaRepository,
@@ -47,6 +49,7 @@ class MemoryState:
     entries: list[ReviewEntry] = attrs.Factory(list)
     audit: list[AuditEvent] = attrs.Factory(list)
     mfa: MfaTables = attrs.Factory(MfaTables)
+    identity: IdentityTable = attrs.Factory(IdentityTable)
 
 
 class _Repo:
@@ -350,6 +353,7 @@ class InMemoryUnitOfWork:
     verifications: VerificationRepository
     deliveries: DeliveryRepository
     mfa: MfaRepository
+    identity: DatabaseIdentityRepository
     audit: AuditLog
 
     def __init__(self, database: InMemoryDatabase) -> None:
@@ -370,6 +374,7 @@ class InMemoryUnitOfWork:
         self.verifications = MemoryVerificationRepository(state)
         self.deliveries = MemoryDeliveryRepository(state)
         self.mfa = MemoryMfaRepository(state.mfa)
+        self.identity = MemoryDatabaseIdentityRepository(state.identity)
         self.audit = MemoryAuditLog(state)
         return self
 

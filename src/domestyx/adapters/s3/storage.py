@@ -62,6 +62,22 @@ class S3DocumentStorage:
                 ContentType=content_type, **extra,
             )  # fmt: skip
 
+    def create(self, key: str, data: bytes, *, content_type: str) -> bool:
+        """PutObject with `If-None-Match: *` (S3 and R2 both honour it): 412 means it exists."""
+        extra: dict[str, Any] = {"ServerSideEncryption": self._sse} if self._sse else {}
+        with outage_as_unavailable():
+            try:
+                self._client.put_object(
+                    Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+                    IfNoneMatch="*", **extra,
+                )  # fmt: skip
+            except ClientError as exc:
+                # 409: a concurrent conditional write of the same key is in flight; it wins.
+                if http_status(exc) in (409, 412):
+                    return False
+                raise
+        return True
+
     def read(self, key: str) -> bytes:
         """Whole object; NotFound if absent."""
         with outage_as_unavailable():

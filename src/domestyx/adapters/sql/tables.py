@@ -215,3 +215,12 @@ mfa_recovery_codes = Table(
     Column("used_at", UtcDateTime()),
     UniqueConstraint("code_hash"),
 )
+
+# The database's stable identity, named by the bucket's marker (one row, slot 1, written once by
+# `domestyx migrate`; dumps and forks carry it, so a restored database keeps its bucket).
+database_identity = Table(
+    "database_identity",
+    metadata,
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("id", String(ID), nullable=False),
+)

@@ -18,12 +18,14 @@ from domestyx.adapters.sql.repositories import (
     SqlSessionRepository,
     SqlVerificationRepository,
 )
+from domestyx.adapters.sql.repositories.identity import SqlDatabaseIdentityRepository
 from domestyx.adapters.sql.repositories.mfa import SqlMfaRepository
 from domestyx.domain.model.errors import DependencyUnavailable, NestedUnitOfWork
 from domestyx.ports.repositories import (
     AccountRepository,
     AuditLog,
     ContactChangeRepository,
+    DatabaseIdentityRepository,
     DeliveryRepository,
     DocumentRepository,
     MfaRepository,
@@ -59,6 +61,7 @@ class SqlUnitOfWork:
     verifications: VerificationRepository
     deliveries: DeliveryRepository
     mfa: MfaRepository
+    identity: DatabaseIdentityRepository
     audit: AuditLog
 
     def __init__(self, engine: Engine, open_units: OpenUnits | None = None) -> None:
@@ -89,6 +92,7 @@ class SqlUnitOfWork:
         self.verifications = SqlVerificationRepository(conn)
         self.deliveries = SqlDeliveryRepository(conn)
         self.mfa = SqlMfaRepository(conn)
+        self.identity = SqlDatabaseIdentityRepository(conn)
         self.audit = SqlAuditLog(conn)
         return self
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -15,7 +15,9 @@ from domestyx.domain.model.accounts import AccountStatus
 from domestyx.domain.model.audit import AuditEventType
 from domestyx.domain.model.documents import STORAGE_PREFIX, Document, DocumentStatus, account_of_key
 from domestyx.domain.model.errors import Conflict, NotFound
+from domestyx.domain.model.guarded_runs import DeleteLimit, GuardedRun, Plan, PlannedStep, Progress
 from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.run_guard import Planner, RunGuard, in_batches, step
 
 if TYPE_CHECKING:
     from domestyx.domain.model.storage import StoredObject
@@ -25,6 +27,11 @@ if TYPE_CHECKING:
     from domestyx.ports.storage import DocumentStorage
 
 log = logging.getLogger("domestyx.retention")
+# The steps of the two guarded runs, as plans and progress lines name them.
+DUE = "documents past retention"
+PENDING = "unproven registrations"
+ORPHANS = "orphaned objects"
+MISSING = "rows whose object is missing"
 
 
 class _Outcome(enum.Enum):
@@ -75,28 +82,104 @@ def _older_than(stored: StoredObject, cutoff: datetime) -> bool:
 
 @attrs.frozen
 class RetentionService:
-    """The daily purge, account erasure and the storage/database reconcile job."""
+    """The daily purge, account erasure and the storage/database reconcile job.
+
+    Purge and reconcile are guarded runs (see run_guard): they verify the bucket's marker before
+    any delete, refuse above the delete limit without `force`, and only plan on `dry_run`.
+    """
 
     uow: UnitOfWorkFactory
     storage: DocumentStorage
     clock: Clock
     auditor: Auditor
     reporter: ErrorReporter
+    runs: RunGuard
     pending_ttl: timedelta = timedelta(hours=72)
 
-    def purge_due(self, limit: int = 500) -> PurgeReport:
+    def purge_due(
+        self,
+        *,
+        limit: int = 500,
+        dry_run: bool = False,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> GuardedRun[PurgeReport]:
         """Erase up to `limit` documents past retention, then expired unproven registrations."""
-        with self.uow() as uow:
-            due = [d.id for d in uow.documents.due_for_purge(self.clock.now(), limit)]
-        report = self._purge_each(due)
-        return attrs.evolve(report, pending_deleted=self.purge_pending(limit))
+        return self.runs.run(
+            "purge", self._plan_purge(limit), PurgeReport(), dry_run=dry_run, force=force,
+            progress=progress, deleted=lambda r: r.purged + r.pending_deleted,
+        )  # fmt: skip
 
-    def purge_pending(self, limit: int = 500) -> int:
-        """Delete registrations never proven within the TTL, freeing their email and phone."""
-        now = self.clock.now()
-        with self.uow() as uow:
-            expired = [a.id for a in uow.accounts.unproven_before(now - self.pending_ttl, limit)]
-        return sum(self._delete_pending(account_id) for account_id in expired)
+    def reconcile(
+        self,
+        *,
+        grace: timedelta = timedelta(hours=1),
+        dry_run: bool = False,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> GuardedRun[ReconcileReport]:
+        """Delete old objects without rows; tombstone and report rows whose object is gone."""
+        return self.runs.run(
+            "reconcile", self._plan_reconcile(grace), ReconcileReport(), dry_run=dry_run,
+            force=force, progress=progress,
+            deleted=lambda r: r.orphan_objects_deleted + r.missing_objects_tombstoned,
+        )  # fmt: skip
+
+    def _plan_purge(self, limit: int) -> Planner[PurgeReport]:
+        def planner(allowed: DeleteLimit) -> tuple[Plan, Callable[[Progress | None], PurgeReport]]:
+            now = self.clock.now()
+            with self.uow() as uow:
+                due = [d.id for d in uow.documents.due_for_purge(now, limit)]
+                stored = sum(1 for _ in uow.documents.storage_keys())
+                expired = [
+                    a.id for a in uow.accounts.unproven_before(now - self.pending_ttl, limit)
+                ]
+            # Unproven registrations are rows of this database only, on their own TTL: a spike of
+            # abandoned sign-ups must not hold up the document purge, so they have no limit.
+            plan = Plan((step(DUE, len(due), stored, allowed), PlannedStep(PENDING, len(expired))))
+
+            def execute(progress: Progress | None) -> PurgeReport:
+                report = self._purge_each(due, progress)
+                pending = in_batches(PENDING, expired, self._delete_pending, progress)
+                return attrs.evolve(report, pending_deleted=sum(pending))
+
+            return plan, execute
+
+        return planner
+
+    def _plan_reconcile(self, grace: timedelta) -> Planner[ReconcileReport]:
+        def planner(
+            allowed: DeleteLimit,
+        ) -> tuple[Plan, Callable[[Progress | None], ReconcileReport]]:
+            with self.uow() as uow:
+                known = set(uow.documents.storage_keys())
+            cutoff = self.clock.now() - grace
+            listed = list(self.storage.list(STORAGE_PREFIX))
+            present = {stored.key for stored in listed}
+            orphans = [s.key for s in listed if s.key not in known and _older_than(s, cutoff)]
+            missing = sorted(known - present)
+            plan = Plan(
+                (
+                    step(ORPHANS, len(orphans), len(listed), allowed),
+                    step(MISSING, len(missing), len(known), allowed),
+                )
+            )
+
+            def execute(progress: Progress | None) -> ReconcileReport:
+                deleted = in_batches(ORPHANS, orphans, self._delete_orphan, progress)
+                tombstoned = in_batches(MISSING, missing, self._tombstone_if_missing, progress)
+                failed = deleted.count(False)
+                if failed:
+                    self.reporter.capture_message(
+                        "reconcile could not delete orphaned objects",
+                        level="warning",
+                        count=str(failed),
+                    )
+                return ReconcileReport(deleted.count(True), sum(tombstoned), failed)
+
+            return plan, execute
+
+        return planner
 
     def _delete_pending(self, account_id: str) -> bool:
         """One transaction each, re-checked under lock: a proof may have landed meanwhile."""
@@ -119,7 +202,10 @@ class RetentionService:
         return True
 
     def erase_account(self, account_id: str) -> PurgeReport:
-        """A deleted account's documents all become due and are purged now, except held ones."""
+        """A deleted account's documents all become due and are purged now, except held ones.
+
+        Not a guarded run: it deletes only the keys of one closed account's own rows.
+        """
         now = self.clock.now()
         with self.uow() as uow:
             account = uow.accounts.get(account_id)
@@ -137,22 +223,12 @@ class RetentionService:
                     uow.documents.save(document)
                     self._audit(uow, AuditEventType.DOCUMENT_DELETED, document, "account_erasure")
             uow.commit()
-        return self._purge_each(d.id for d in pending)
+        return self._purge_each([d.id for d in pending])
 
-    def reconcile(self, grace: timedelta = timedelta(hours=1)) -> ReconcileReport:
-        """Delete old objects without rows; tombstone and report rows whose object is gone."""
-        with self.uow() as uow:
-            known = set(uow.documents.storage_keys())
-        listed, deleted, failed = self._delete_orphans(known, self.clock.now() - grace)
-        tombstoned = sum(self._tombstone_if_missing(key) for key in sorted(known - listed))
-        if failed:
-            self.reporter.capture_message(
-                "reconcile could not delete orphaned objects", level="warning", count=str(failed)
-            )
-        return ReconcileReport(deleted, tombstoned, failed)
-
-    def _purge_each(self, document_ids: Iterable[str]) -> PurgeReport:
-        outcomes = Counter(self._purge_one(document_id) for document_id in document_ids)
+    def _purge_each(
+        self, document_ids: Sequence[str], progress: Progress | None = None
+    ) -> PurgeReport:
+        outcomes = Counter(in_batches(DUE, document_ids, self._purge_one, progress))
         report = PurgeReport(
             purged=outcomes[_Outcome.PURGED],
             held_skipped=outcomes[_Outcome.HELD],
@@ -188,21 +264,13 @@ class RetentionService:
             return _Outcome.FAILED
         return _Outcome.PURGED
 
-    def _delete_orphans(self, known: set[str], cutoff: datetime) -> tuple[set[str], int, int]:
-        listed: set[str] = set()
-        deleted = failed = 0
-        for stored in self.storage.list(STORAGE_PREFIX):
-            listed.add(stored.key)
-            if stored.key in known or not _older_than(stored, cutoff):
-                continue
-            try:
-                self.storage.delete(stored.key)
-            except Exception:
-                log.exception("could not delete an orphaned object", extra={"key": stored.key})
-                failed += 1
-            else:
-                deleted += 1
-        return listed, deleted, failed
+    def _delete_orphan(self, key: str) -> bool:
+        try:
+            self.storage.delete(key)
+        except Exception:
+            log.exception("could not delete an orphaned object", extra={"key": key})
+            return False
+        return True
 
     def _tombstone_if_missing(self, key: str) -> bool:
         now = self.clock.now()

@@ -17,6 +17,13 @@ import attrs
 
 from domestyx.entrypoints.cli import results
 from domestyx.entrypoints.cli.failures import CliError, describe
+from domestyx.entrypoints.cli.guarded import (
+    RUNBOOK,
+    Job,
+    claim_bucket,
+    guarded_result,
+    progress_for,
+)
 from domestyx.entrypoints.cli.progress import StepProgress, progress_bar, wants_bar
 from domestyx.entrypoints.cli.results import Shown
 from domestyx.entrypoints.container import build_container
@@ -37,6 +44,7 @@ def _services(settings: Settings, *, one_shot: bool = True, migrate: bool = True
         from domestyx.adapters.sql import migrate as migrations
 
         migrations.upgrade(services.engine)  # like serve: the embedded default needs no setup
+        claim_bucket(services, only_if_empty=False)  # and its ./var bucket is its own
     return services
 
 
@@ -169,7 +177,7 @@ def _sweep_lease(settings: Settings) -> Any:
 
 
 def migrate(args: argparse.Namespace, settings: Settings) -> int:
-    """Upgrade to head, or downgrade with --to."""
+    """Upgrade to head (then claim an unmarked bucket for this database), or downgrade with --to."""
     from domestyx.adapters.sql import migrate as migrations
 
     services = _services(settings, migrate=False)  # its own upgrade or downgrade, not the auto one
@@ -178,6 +186,14 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
     else:
         migrations.upgrade(services.engine)
     print(f"database at revision {migrations.current_revision(services.engine) or 'base'}")
+    if args.to:
+        return 0
+    marker = claim_bucket(services, only_if_empty=False)
+    if isinstance(marker, str) or not marker.ok:
+        line = marker if isinstance(marker, str) else marker.describe()
+        # The schema is upgraded; a bucket naming another database must still stop the deploy.
+        raise CliError(f"{line} (see {RUNBOOK})")
+    print(f"storage: {marker.describe()}")
     return 0
 
 
@@ -187,16 +203,34 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
 
     services = _services(settings)
     results = run_checks(services.health, timeout_s=3.0, verbose=True)
-    failing = any(result["status"] != "ok" for result in results.values())
+    marker_ok, detail = _marker_line(services)
+    marker = {"status": "ok" if marker_ok else "failing", "detail": detail}
+    failing = not marker_ok or any(result["status"] != "ok" for result in results.values())
     providers = _providers(settings)
     if args.json:
-        print(json.dumps({"ok": not failing, "checks": results, "providers": providers}, indent=2))
+        checks = {**results, "marker": marker}
+        print(json.dumps({"ok": not failing, "checks": checks, "providers": providers}, indent=2))
         return 1 if failing else 0
     for name, result in results.items():
         print(f"{name:<12} {result['status']:<15} {result['detail']}".rstrip())
+    print(f"{'marker':<12} {marker['status']:<15} {marker['detail']}")
     for name, configured in providers.items():
         print(f"{name:<12} {'configured' if configured else 'not configured'}")
     return 1 if failing else 0
+
+
+def _marker_line(services: Services) -> tuple[bool, str]:
+    """check claims only an empty bucket: it may run against unchecked configuration."""
+    from domestyx.adapters.sql import migrate as migrations
+
+    marker = claim_bucket(services, only_if_empty=True)
+    if isinstance(marker, str):
+        try:
+            behind = migrations.current_revision(services.engine) != migrations.head_revision()
+        except Exception:  # noqa: BLE001 - the database line already says why
+            behind = False
+        return False, "the schema is not at head: run `domestyx migrate`" if behind else marker
+    return marker.ok, marker.describe()
 
 
 def _providers(settings: Settings) -> dict[str, bool]:
@@ -284,15 +318,50 @@ class JobFailed(Exception):
 
 
 def purge_expired(args: argparse.Namespace, settings: Settings) -> int:
-    """Daily retention run."""
-    return _scheduled("purge", settings, args, lambda s, _: results.purge(s.retention.purge_due()))
+    """Daily retention run, guarded."""
+    return _guarded(
+        "purge", settings, args,
+        lambda s, progress: s.retention.purge_due(
+            dry_run=args.dry_run, force=args.force, progress=progress
+        ),
+    )  # fmt: skip
 
 
 def reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    """Storage vs database repair."""
-    return _scheduled(
-        "reconcile", settings, args, lambda s, _: results.reconcile(s.retention.reconcile())
-    )
+    """Storage vs database repair, guarded."""
+    return _guarded(
+        "reconcile", settings, args,
+        lambda s, progress: s.retention.reconcile(
+            dry_run=args.dry_run, force=args.force, progress=progress
+        ),
+    )  # fmt: skip
+
+
+def _guarded(check: str, settings: Settings, args: argparse.Namespace, job: Job) -> int:
+    """A guarded cron job: a refusal fails its heartbeat (so Better Stack alerts) and exits 1.
+
+    Progress: a bar on a terminal, a plain line per batch otherwise (cron logs), none with
+    --json. Then the summary (or plan) or the JSON on stdout; a refusal is one line on stderr.
+    """
+    services = _services(settings)
+    label = args.command
+    try:
+        with progress_bar(label, enabled=wants_bar(args.json)) as bar:
+            run = job(services, progress_for(bar, check, as_json=args.json))
+    except Exception as exc:
+        services.heartbeat.fail(check, type(exc).__name__)
+        services.reporter.capture_exception(exc, job=check)
+        raise CliError(f"{check} failed: {describe(exc)}") from exc
+    shown, refusal = guarded_result(run, services.settings.policy.reconcile_max_delete)
+    if shown.summary or args.json:
+        print(shown.render(as_json=args.json))
+    if refusal is not None:
+        # The service already told Sentry; the heartbeat's /fail makes Better Stack alert too.
+        services.heartbeat.fail(check, f"refused: {run.refusal.reason if run.refusal else ''}")
+        raise CliError(refusal)
+    if not args.dry_run:  # a dry run is not the scheduled run: the heartbeat stays as it was
+        services.heartbeat.ping(check)
+    return 0
 
 
 def requeue(args: argparse.Namespace, settings: Settings) -> int:

@@ -65,8 +65,20 @@ def build_parser() -> _Parser:
     admin.add_argument("--email", required=True)
     admin.add_argument("--phone", required=True, help="E.164, e.g. +447700900123")
     admin.add_argument("--role", choices=["reviewer", "admin"], default="reviewer")
-    json_flag(add("purge-expired", "purge_expired", PURGE_HELP))
-    json_flag(add("reconcile", "reconcile", RECONCILE_HELP))
+    for name, func, help_text in (
+        ("purge-expired", "purge_expired", PURGE_HELP),
+        ("reconcile", "reconcile", RECONCILE_HELP),
+    ):
+        guarded = add(name, func, help_text)
+        json_flag(guarded)
+        guarded.add_argument(
+            "--dry-run", action="store_true", help="print the plan, change nothing"
+        )
+        guarded.add_argument(
+            "--force",
+            action="store_true",
+            help="delete even above RECONCILE_MAX_DELETE (never overrides the bucket marker)",
+        )
     requeue = add("requeue-deliveries", "requeue", "Re-enqueue messages the broker lost.")
     requeue.add_argument(
         "--older-than",
@@ -106,9 +118,13 @@ PAUSE_HELP = (
     "(after raising the quota); a pause otherwise ends by itself at the reset."
 )
 PURGE_HELP = (
-    "Erase documents past retention (skips legal holds) and expired unproven registrations."
+    "Erase documents past retention (skips legal holds) and expired unproven registrations; "
+    "refuses unless the bucket's marker names this database."
 )
-RECONCILE_HELP = "Repair storage vs database drift (orphans, missing objects)."
+RECONCILE_HELP = (
+    "Repair storage vs database drift (orphans, missing objects); "
+    "refuses unless the bucket's marker names this database."
+)
 BACKUP_HELP = (
     "Database backup drill: `create` dumps to the private bucket, `verify` restores the newest "
     "into a scratch database and compares; `restore` loads a dump into the EMPTY database of "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,6 +14,7 @@ from domestyx.entrypoints.container import build_container
 from domestyx.entrypoints.http.app import create_app
 from domestyx.entrypoints.http.slow_headers import HeaderDeadlineProtocol
 from domestyx.entrypoints.logs import configure_logging
+from domestyx.entrypoints.services import Services
 from domestyx.entrypoints.settings import Settings
 
 # uvicorn imports these by name in every worker process (`--workers N` spawns them).
@@ -20,6 +22,7 @@ FACTORY = "domestyx.entrypoints.http.served:app_from_env"
 PROTOCOL = "domestyx.entrypoints.http.slow_headers:HeaderDeadlineProtocol"
 # The port the parent bound, so links the app serves itself carry it in every worker too.
 PORT_ENV = "DOMESTYX_SERVE_PORT"
+log = logging.getLogger("domestyx.serve")
 
 
 def multiprocess_problems(settings: Settings, workers: int) -> list[str]:
@@ -50,6 +53,7 @@ def build_app(settings: Settings) -> Litestar:
     services = build_container(settings)
     if services.engine.dialect.name == "sqlite":
         migrate.upgrade(services.engine)
+        _claim_bucket(services)
     HeaderDeadlineProtocol.header_timeout_s = settings.http.header_timeout_s
     app = create_app(services)
     # Handlers run in this pool; size it like the database pool, not the loop's default (CPU+4).
@@ -58,6 +62,18 @@ def build_app(settings: Settings) -> Litestar:
     pool = ThreadPoolExecutor(settings.http.web_threads, thread_name_prefix="web")
     app.on_startup.append(lambda: asyncio.get_running_loop().set_default_executor(pool))
     return app
+
+
+def _claim_bucket(services: Services) -> None:
+    """The embedded default's `migrate`: the database's identity, and its bucket's marker."""
+    try:
+        services.bucket.ensure_identity()
+        marker = services.bucket.claim(only_if_empty=False)
+    except Exception:  # the app serves anyway; reconcile and purge refuse until it is fixed
+        log.exception("could not check the bucket marker")
+        return
+    if not marker.ok:
+        log.warning("bucket marker: %s", marker.describe())
 
 
 def app_from_env() -> Litestar:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 
+from domestyx.domain.model.guarded_runs import DeleteLimit
 from domestyx.entrypoints.settings.reader import (
     csv,
     flag,
@@ -155,6 +156,10 @@ class PolicySettings:
     argon2_memory_kib: int = var("ARGON2_MEMORY_KIB", default=65536, parse=integer)
     max_upload_bytes: int = var("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024, parse=integer)
     pending_account_ttl_hours: int = var("PENDING_ACCOUNT_TTL_HOURS", default=72, parse=integer)
+    # reconcile / purge-expired refuse to delete more than this per run without --force.
+    reconcile_max_delete: DeleteLimit = var(
+        "RECONCILE_MAX_DELETE", default=DeleteLimit(), parse=DeleteLimit.parse
+    )
 
 
 @attrs.frozen(kw_only=True)

@@ -49,15 +49,15 @@ def register_actors(
         ref.get().delivery.deliver(delivery_id)
 
     def purge_documents() -> None:
-        report = ref.get().retention.purge_due()
-        log.info("purge finished", extra={"report": str(report)})
+        run = ref.get().retention.purge_due()  # a refusal is reported by the service
+        log.info("purge %s", run.status.value, extra={"report": str(run.report)})
 
     def erase_account(account_id: str) -> None:
         ref.get().retention.erase_account(account_id)
 
     def reconcile_storage() -> None:
-        report = ref.get().retention.reconcile()
-        log.info("reconcile finished", extra={"report": str(report)})
+        run = ref.get().retention.reconcile()  # a refusal is reported by the service
+        log.info("reconcile %s", run.status.value, extra={"report": str(run.report)})
 
     def heartbeat(check: str) -> None:
         ref.get().heartbeat.ping(check)
