@@ -5,6 +5,7 @@ database, an empty bucket and a run above RECONCILE_MAX_DELETE are refused with 
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -251,6 +252,9 @@ def test_over_the_limit_is_refused_dry_run_plans_and_force_deletes(
     assert dry.returncode == 0, dry.stderr
     assert "rows whose object is missing: 12 of 14 (limit 10)  ABOVE THE LIMIT" in dry.stdout
     assert "a real run would refuse without --force (RECONCILE_MAX_DELETE=10,1%)" in dry.stdout
+    planned = json.loads(production.run("reconcile", "--dry-run", "--json").stdout)
+    assert planned["status"] == "planned" and planned["refusal"] is None
+    assert [(s["count"], s["over_limit"]) for s in planned["plan"]] == [(0, False), (12, True)]
     assert production.state() == before
 
     forced = production.run("reconcile", "--force")
