@@ -233,26 +233,32 @@ def _cpu_table(results: dict[str, Any]) -> list[str]:
         "## CPU per request and throughput",
         "",
         f"wrk, 1 thread, {results['args']['connections']} connections, "
-        f"{results['args']['seconds']} s per run. For each route, back to back: the production "
+        f"{results['args']['seconds']} s per server and route, in {results['args']['rounds']} "
+        "rounds run in alternating order; the row shows each server's round with the least CPU "
+        "per request (a load spike elsewhere inflates CPU time, it never deflates it), 'each "
+        "round' lists them all. For each route, back to back: the production "
         "server (`domestyx serve`, `DOMESTYX_ENV=production`, Sentry DSN at the stub), the same "
         "server without a DSN (test mode: production refuses to start without one), the floor "
         "(`bench/floor.py`: bare Litestar, the same number of Redis and SQL round trips) and, "
         "for GET /me, the fastapi-users peer (`bench/peer.py`). 'other load' is the CPU the "
         "rest of the machine used meanwhile (cores).",
         "",
-        "| route | server | requests | req/s | p50 ms | p99 ms | server CPU ms/req | answers "
-        "| other load |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| route | server | requests | req/s | p50 ms | p99 ms | server CPU ms/req | each round "
+        "| answers | other load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    rounds = results["cpu"].get("rounds", {})
     names = {"prod": "production", "nodsn": "no DSN", "floor": "floor", "peer": "fastapi-users"}
     for route, runs in results["cpu"]["runs"].items():
         for key, run in runs.items():
             load = run.load
             answers = ", ".join(f"{k}: {v}" for k, v in sorted(load.statuses.items()))
+            each = " / ".join(f"{v:.2f}" for v in rounds.get(route, {}).get(key, []))
             out.append(
                 f"| {LABELS.get(route, 'GET /health/live')} | {names[key]} | {load.requests} | "
                 f"{load.rps:.0f} | {load.p50_ms:.1f} | {load.p99_ms:.1f} | "
-                f"{run.server_cpu_ms_per_request:.2f} | {answers} | {run.other_cores:.2f} |"
+                f"{run.server_cpu_ms_per_request:.2f} | {each} | {answers} | "
+                f"{run.other_cores:.2f} |"
             )
     return out
 
@@ -372,7 +378,7 @@ def _machine(results: dict[str, Any]) -> list[str]:
         "",
         "```",
         "make bench                      # make install-dev services, then:",
-        ".venv/bin/python -m bench.run   # --seconds 8 --connections 16 --requests 100 --uploads 4",
+        ".venv/bin/python -m bench.run   # --seconds 8 --rounds 2 --connections 16 --requests 100",
         "```",
     ]
     return out
