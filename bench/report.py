@@ -238,7 +238,8 @@ def _cpu_table(results: dict[str, Any]) -> list[str]:
         "per request (a load spike elsewhere inflates CPU time, it never deflates it), 'each "
         "round' lists them all. For each route, back to back: the production "
         "server (`domestyx serve`, `DOMESTYX_ENV=production`, Sentry DSN at the stub), the same "
-        "server without a DSN (test mode: production refuses to start without one), the floor "
+        "server without a DSN (test mode, as production refuses to start without one, with "
+        "production's JSON log lines), the floor "
         "(`bench/floor.py`: bare Litestar, the same number of Redis and SQL round trips) and, "
         "for GET /me, the fastapi-users peer (`bench/peer.py`). 'other load' is the CPU the "
         "rest of the machine used meanwhile (cores).",

@@ -87,7 +87,9 @@ def inputs(scenarios: Scenarios, name: str, n: int) -> list[Line]:
 
 def _servers(stack: BenchStack, workdir: Path) -> dict[str, ServeProcess]:
     database, redis_url = stack.database_url, stack.redis_url
-    nodsn = dict(stack.env, DOMESTYX_ENV="test")  # production refuses to start without a DSN
+    # Production refuses to start without a DSN; test mode with production's JSON log lines
+    # (test mode would log text) leaves the DSN as the only difference.
+    nodsn = dict(stack.env, DOMESTYX_ENV="test", LOG_FORMAT="json")
     nodsn.pop("SENTRY_DSN_BACKEND")
     plain = {"PATH": os.environ["PATH"], "HOME": str(workdir), "NO_PROXY": "127.0.0.1,localhost"}
     peer_env = _peer_env(stack, workdir)
