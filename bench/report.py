@@ -152,7 +152,8 @@ def _standing(results: dict[str, Any], rows: list[tuple[str, str, str, bool | No
         out.append(
             "- **(1) CPU against the floor**: the floor does only the round trips; the "
             "rest of the route's CPU (validation, authentication, logging, the thread "
-            "offloads of the handler and its dependencies) is in the CPU table."
+            "offloads of the handler and its dependencies) is in the CPU table. otp/send also "
+            "calls Turnstile's siteverify over HTTPS (the stub) first, which its floor does not."
         )
     if any(g.startswith("(2)") for g in missed):
         pairs = "; ".join(
