@@ -78,6 +78,21 @@ class TestAccounts:
             assert tx.accounts.by_email(original.email) == original
             assert tx.accounts.by_phone(original.phone) == original
 
+    def test_email_or_phone_in_one_read_answers_as_the_two_lookups(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        mailer, owner, claimant = account(1), account(2, phone_verified_at=NOW), account(3)
+        add(uow, mailer, owner, claimant)
+        with uow() as tx:
+            for email, phone in [
+                (mailer.email, owner.phone),  # two accounts
+                (owner.email, owner.phone),  # one account, both
+                (mailer.email, claimant.phone),  # a claim owns nothing
+                ("nobody@example.com", "+447700900999"),
+            ]:
+                both = tx.accounts.by_email_or_phone(email, phone, for_update=True)
+                assert both == (tx.accounts.by_email(email), tx.accounts.by_phone(phone))
+
     def test_taken_email_or_owned_phone_is_a_conflict(self, uow: UnitOfWorkFactory) -> None:
         add(uow, account(1, phone_verified_at=NOW))
         with uow() as tx, pytest.raises(Conflict):

@@ -172,3 +172,38 @@ def test_the_reviewer_queue_is_two_statements_whatever_its_size(world: World) ->
 
 def _worker(world: World, n: int) -> Caller:
     return verified_worker(world.client, world.services, f"c{n}@example.com", f"+4477009003{n:02d}")
+
+
+def test_authenticated_reads_check_out_one_connection(world: World) -> None:
+    worker = _worker(world, 1)
+    for path in ("/api/v1/me", "/api/v1/documents"):
+        response, cost = world.measure("GET", path, headers=worker.headers)
+        assert response.status_code == 200, response.text
+        # The caller's session, then the handler's reads: two transactions, one checkout.
+        assert cost["checkouts"] == 1, (path, cost)
+        assert cost["round_trips"] == 0, (path, cost)
+
+
+def test_login_checks_out_one_connection(world: World) -> None:
+    worker = _worker(world, 2)
+    world.forget_limits("login")
+    body = {"email": worker.email, "password": PASSWORD, "turnstile_token": DUMMY_TOKEN}
+    response, cost = world.measure("POST", "/api/v1/auth/login", json=body)
+    assert response.status_code == 200, response.text
+    assert cost["checkouts"] == 1, cost
+
+
+def test_register_reads_email_and_phone_in_one_select(world: World) -> None:
+    world.forget_limits("register")
+    body = {
+        "email": "fresh@example.com",
+        "phone": "+447700900401",
+        "password": PASSWORD,
+        "role": "worker",
+        "turnstile_token": DUMMY_TOKEN,
+    }
+    response, cost = world.measure("POST", "/api/v1/auth/register", json=body)
+    assert response.status_code == 202, response.text
+    assert cost["sql"]["SELECT accounts FOR UPDATE"] == 1, cost
+    assert "SELECT accounts" not in cost["sql"], cost
+    assert cost["checkouts"] == 1, cost

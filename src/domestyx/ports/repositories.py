@@ -38,6 +38,12 @@ class AccountRepository(Protocol):
         """The account owning (having proven) an E.164 phone; unproven claims own nothing."""
         ...
 
+    def by_email_or_phone(
+        self, email: str, phone: str, *, for_update: bool = False
+    ) -> tuple[Account | None, Account | None]:
+        """(by_email(email), by_phone(phone)) in one read (both rows locked when asked)."""
+        ...
+
     def phone_claims(self, phone: str, *, for_update: bool = False) -> Sequence[Account]:
         """Every account naming this phone, proven or not, newest first."""
         ...

@@ -85,6 +85,12 @@ class MemoryAccountRepository(_Repo):
         found = [a for a in self._s.accounts.values() if a.owns_phone and a.phone == phone]
         return copy.deepcopy(found[0]) if found else None
 
+    def by_email_or_phone(
+        self, email: str, phone: str, *, for_update: bool = False
+    ) -> tuple[Account | None, Account | None]:
+        """Both lookups."""
+        return self.by_email(email), self.by_phone(phone)
+
     def phone_claims(self, phone: str, *, for_update: bool = False) -> Sequence[Account]:
         """Every account naming the phone, newest first."""
         found = [a for a in self._s.accounts.values() if a.phone == phone]

@@ -118,8 +118,7 @@ class AccountService:
         role: Role,
         ctx: ClientContext,
     ) -> str | None:
-        claim = uow.accounts.by_email(email, for_update=True)
-        phone_owner = uow.accounts.by_phone(phone)
+        claim, phone_owner = uow.accounts.by_email_or_phone(email, phone, for_update=True)
         taken = claim if claim is not None and not _unproven(claim) else phone_owner
         if taken is not None:
             self._start_cooldown(email)

@@ -19,6 +19,7 @@ from domestyx.entrypoints.health import ReadinessProbe
 from domestyx.entrypoints.http.api_docs import SelfHostedSwaggerPlugin
 from domestyx.entrypoints.http.body_guard import BodyGuard, BodyLimits
 from domestyx.entrypoints.http.client_ip import parse_networks
+from domestyx.entrypoints.http.connection_scope import OneConnection
 from domestyx.entrypoints.http.contract import ContractJson, operation_id
 from domestyx.entrypoints.http.dev_pages import dev_asset_handlers
 from domestyx.entrypoints.http.middleware import EdgeMiddleware
@@ -79,6 +80,7 @@ def create_app(services: Services, *, embedded_worker: bool | None = None) -> Li
             ),
             # Before the route, and so before Sentry's integration parses the body.
             DefineMiddleware(BodyGuard, limits=body_limits(settings)),
+            OneConnection,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_request,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domestyx.adapters.sql import tables as t
@@ -49,6 +49,15 @@ def _account_values(a: Account) -> dict[str, Any]:
     }
 
 
+_BY_EMAIL_OR_PHONE = select(t.accounts).where(
+    or_(
+        t.accounts.c.email == bindparam("email"),
+        t.accounts.c.phone_owner == bindparam("phone"),
+    )
+)
+_BY_EMAIL_OR_PHONE_LOCKED = _BY_EMAIL_OR_PHONE.with_for_update()
+
+
 class SqlAccountRepository:
     """Accounts table."""
 
@@ -74,6 +83,19 @@ class SqlAccountRepository:
     def by_phone(self, phone: str, *, for_update: bool = False) -> Account | None:
         """The owner of a proven E.164 phone."""
         return self._one(t.accounts.c.phone_owner == phone, for_update=for_update)
+
+    def by_email_or_phone(
+        self, email: str, phone: str, *, for_update: bool = False
+    ) -> tuple[Account | None, Account | None]:
+        """One statement over both unique indexes (email, phone_owner)."""
+        rows = self._conn.execute(
+            _BY_EMAIL_OR_PHONE_LOCKED if for_update else _BY_EMAIL_OR_PHONE,
+            {"email": email, "phone": phone},
+        )
+        found = [_account(row._mapping) for row in rows]
+        by_email = next((a for a in found if a.email == email), None)
+        by_phone = next((a for a in found if a.owns_phone and a.phone == phone), None)
+        return by_email, by_phone
 
     def phone_claims(self, phone: str, *, for_update: bool = False) -> Sequence[Account]:
         """Every account naming the phone, newest first (id breaks ties so the order is fixed)."""
