@@ -1,4 +1,4 @@
-"""RateLimiter and FailureCounter contract: fake and Redis agree, and never over-admit."""
+"""RateLimiter, FailureCounter, GuardCounters contract: fakes and Redis agree, never over-admit."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import attrs
 import pytest
 
 from domestyx.adapters.memory.clock import ManualClock
+from domestyx.adapters.memory.guard_counters import InMemoryGuardCounters
+from domestyx.adapters.memory.otp_store import InMemoryOtpStore
 from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter, InMemoryRateLimiter
 from domestyx.domain.model.rate_limits import RateRule
-from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
+from domestyx.ports.otp_store import OtpStore
+from domestyx.ports.rate_limiter import FailureCounter, GuardCounters, RateLimiter
 
 MINUTE = timedelta(minutes=1)
 
@@ -191,3 +194,79 @@ class TestFailureCounterContract:
         assert failures.tally("mfa:a", now=clock.now(), window=MINUTE).count == 1
         assert failures.clear_prefix("") == 1
         assert failures.tally("mfa:a", now=clock.now(), window=MINUTE).count == 0
+
+
+Counters = tuple[GuardCounters, RateLimiter, FailureCounter, OtpStore]
+
+
+@pytest.fixture(params=["memory", "redis"])
+def counters(request: pytest.FixtureRequest) -> Counters:
+    """Each implementation, with the limiter, counter and code store whose keys it shares."""
+    if request.param == "memory":
+        limiter, failures, store = (
+            InMemoryRateLimiter(),
+            InMemoryFailureCounter(),
+            InMemoryOtpStore(),
+        )
+        return InMemoryGuardCounters(limiter, failures, store), limiter, failures, store
+    from domestyx.adapters.redis.otp_store import RedisOtpStore
+    from domestyx.adapters.redis.rate_limiter import RedisFailureCounter, RedisRateLimiter
+
+    client = request.getfixturevalue("redis_client")
+    limiter = RedisRateLimiter(client)
+    return limiter, limiter, RedisFailureCounter(client), RedisOtpStore(client)
+
+
+class TestGuardCountersContract:
+    def test_tallies_and_the_decision_agree_with_the_two_ports(
+        self, counters: Counters, clock: ManualClock
+    ) -> None:
+        both, limiter, failures, _ = counters
+        failures.add("f1", now=clock.now(), window=MINUTE)
+        clock.advance(5)
+        failures.add("f1", now=clock.now(), window=MINUTE)
+        reading = both.hit_and_tally(
+            [rule(limit=1)], now=clock.now(), tallies=[("f1", MINUTE), ("f2", MINUTE)]
+        )
+        f1, f2 = reading.tallies
+        assert reading.decision.allowed
+        assert (f1.count, f1.last_at, f2.count, f2.last_at) == (2, clock.now(), 0, None)
+        assert not limiter.hit([rule(limit=1)], now=clock.now()).allowed  # the hit counted
+        refused = both.hit_and_tally(
+            [rule(limit=1)], now=clock.now(), tallies=[("f1", MINUTE)], audit_keys=["audit:k"]
+        )
+        decision, (again,) = refused.decision, refused.tallies
+        assert (decision.allowed, decision.audit, again.count) == (False, True, 2)
+
+    def test_tallies_alone_and_windows(self, counters: Counters, clock: ManualClock) -> None:
+        both, _, failures, _ = counters
+        failures.add("f", now=clock.now(), window=MINUTE)
+        clock.advance(61)
+        reading = both.hit_and_tally([], now=clock.now(), tallies=[("f", MINUTE)])
+        assert reading.decision.allowed
+        assert [t.count for t in reading.tallies] == [0]
+
+    def test_a_slot_in_its_resend_cooldown_stops_everything_else(
+        self, counters: Counters, clock: ManualClock
+    ) -> None:
+        both, limiter, _, store = counters
+        wait = timedelta(seconds=60)
+        assert both.hit_and_tally([rule(limit=1)], now=clock.now(), cooldown=("s", wait)).decision
+        limiter.reset("k")
+        store.issue(
+            "s",
+            "h",
+            account_id=None,
+            now=clock.now(),
+            valid_for=timedelta(minutes=10),
+            cooldown=wait,
+            max_attempts=5,
+        )
+        clock.advance(15)
+        held = both.hit_and_tally([rule(limit=1)], now=clock.now(), cooldown=("s", wait))
+        assert held.cooldown == 45
+        assert limiter.hit([rule(limit=1)], now=clock.now()).allowed  # nothing was counted
+        clock.advance(45)
+        limiter.reset("k")
+        after = both.hit_and_tally([rule(limit=1)], now=clock.now(), cooldown=("s", wait))
+        assert (after.cooldown, after.decision.allowed) == (0, True)

@@ -184,13 +184,32 @@ def test_authenticated_reads_check_out_one_connection(world: World) -> None:
         assert cost["round_trips"] == 0, (path, cost)
 
 
-def test_login_checks_out_one_connection(world: World) -> None:
-    worker = _worker(world, 2)
+def test_login_is_one_round_trip_and_one_checkout(world: World) -> None:
+    worker = _worker(world, 2)  # signed in once already: this network is the owner's
     world.forget_limits("login")
     body = {"email": worker.email, "password": PASSWORD, "turnstile_token": DUMMY_TOKEN}
     response, cost = world.measure("POST", "/api/v1/auth/login", json=body)
     assert response.status_code == 200, response.text
+    # The login limits with the account's, the network's and the known-network tallies.
+    assert (cost["round_trips"], cost["redis"]) == (1, {"EVALSHA": 1}), cost
     assert cost["checkouts"] == 1, cost
+
+
+def test_a_rate_limited_login_is_one_round_trip(world: World) -> None:
+    world.forget_limits("login")
+
+    def body(n: int) -> dict[str, str]:  # a new identifier each time: no lockout, only the limit
+        return {"email": f"ghost{n}@example.com", "password": "x" * 12, "turnstile_token": "t"}
+
+    try:
+        for n in range(30):  # login.ip: 30 per 10 minutes
+            world.client.post("/api/v1/auth/login", json=body(n))
+        response, cost = world.measure("POST", "/api/v1/auth/login", json=body(99))
+    finally:
+        world.forget_limits("login")
+    assert response.status_code == 429, response.text
+    assert response.json()["type"].endswith("/rate-limited"), response.text
+    assert cost["round_trips"] == 1, cost
 
 
 def test_register_reads_email_and_phone_in_one_select(world: World) -> None:
@@ -207,3 +226,27 @@ def test_register_reads_email_and_phone_in_one_select(world: World) -> None:
     assert cost["sql"]["SELECT accounts FOR UPDATE"] == 1, cost
     assert "SELECT accounts" not in cost["sql"], cost
     assert cost["checkouts"] == 1, cost
+
+
+def _send(destination: str) -> dict[str, str]:
+    return {
+        "channel": "email",
+        "destination": destination,
+        "purpose": "login",
+        "turnstile_token": DUMMY_TOKEN,
+    }
+
+
+def test_otp_send_is_two_round_trips_and_a_resend_too_soon_one(world: World) -> None:
+    worker = _worker(world, 3)
+    world.forget_limits("otp_send")
+    for destination in ("unknown@example.com", worker.email):
+        response, cost = world.measure("POST", "/api/v1/auth/otp/send", json=_send(destination))
+        assert response.status_code == 202, response.text
+        # The cooldown peek with the limits, then the issue (the job goes on the broker's own
+        # connection, not counted here).
+        assert (cost["round_trips"], cost["redis"]) == (2, {"EVALSHA": 2}), (destination, cost)
+        assert cost["checkouts"] == 1, cost
+        again, cost = world.measure("POST", "/api/v1/auth/otp/send", json=_send(destination))
+        assert again.status_code == 429, again.text
+        assert cost["round_trips"] == 1, cost

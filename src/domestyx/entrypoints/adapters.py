@@ -22,6 +22,7 @@ from domestyx.adapters.dramatiq.task_queue import DramatiqTaskQueue
 from domestyx.adapters.localfs.storage import LocalDirectoryDocumentStorage
 from domestyx.adapters.logging.monitoring import LoggingErrorReporter, LoggingHeartbeat
 from domestyx.adapters.memory.code_check import InMemoryCodeCheck
+from domestyx.adapters.memory.guard_counters import InMemoryGuardCounters
 from domestyx.adapters.memory.otp_store import InMemoryOtpStore
 from domestyx.adapters.memory.pauses import InMemoryDeliveryPauses
 from domestyx.adapters.memory.rate_limiter import InMemoryFailureCounter, InMemoryRateLimiter
@@ -47,7 +48,7 @@ from domestyx.ports.monitoring import ErrorReporter, Heartbeat
 from domestyx.ports.otp_store import CodeCheck, OtpStore
 from domestyx.ports.passwords import PasswordBlocklist
 from domestyx.ports.randomness import IdGenerator, SecretGenerator
-from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
+from domestyx.ports.rate_limiter import FailureCounter, GuardCounters, RateLimiter
 from domestyx.ports.replay_guard import ReplayGuard
 from domestyx.ports.repositories import DatabaseHealth, UnitOfWorkFactory
 from domestyx.ports.security import PasswordHasher, TokenSigner
@@ -129,6 +130,12 @@ def _register_counters(root: Root, settings: Settings) -> None:
         root.provide(
             CodeCheck, lambda: InMemoryCodeCheck(root.get(OtpStore), root.get(FailureCounter))
         )
+        root.provide(
+            GuardCounters,
+            lambda: InMemoryGuardCounters(
+                root.get(RateLimiter), root.get(FailureCounter), root.get(OtpStore)
+            ),
+        )
         root.provide(ReplayGuard, InMemoryReplayGuard)
         root.provide(DeliveryPauses, InMemoryDeliveryPauses)  # one process: the in-process worker
         return
@@ -143,6 +150,7 @@ def _register_counters(root: Root, settings: Settings) -> None:
     root.provide(redis.Redis, lambda: connect(url))
     root.provide(OtpStore, lambda: RedisOtpStore(root.get(redis.Redis)))
     root.provide(RateLimiter, lambda: RedisRateLimiter(root.get(redis.Redis)))
+    root.provide(GuardCounters, lambda: RedisRateLimiter(root.get(redis.Redis)))
     root.provide(FailureCounter, lambda: RedisFailureCounter(root.get(redis.Redis)))
     root.provide(CodeCheck, lambda: RedisCodeCheck(root.get(redis.Redis)))
     root.provide(ReplayGuard, lambda: RedisReplayGuard(root.get(redis.Redis)))

@@ -41,7 +41,7 @@ from domestyx.ports.clock import Clock
 from domestyx.ports.messaging import EmailSender, SmsSender
 from domestyx.ports.monitoring import ErrorReporter, Heartbeat
 from domestyx.ports.otp_store import CodeCheck, OtpStore
-from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
+from domestyx.ports.rate_limiter import FailureCounter, GuardCounters, RateLimiter
 from domestyx.ports.replay_guard import ReplayGuard
 from domestyx.ports.repositories import DatabaseHealth, UnitOfWorkFactory
 from domestyx.ports.storage import DocumentStorage
@@ -49,9 +49,9 @@ from domestyx.ports.tasks import TaskQueue
 
 # Ports whose adapter must not be an embedded/dev one in production.
 PRODUCTION_PORTS: tuple[object, ...] = (
-    UnitOfWorkFactory, TaskQueue, OtpStore, CodeCheck, RateLimiter, FailureCounter, ReplayGuard,
-    EmailSender, SmsSender, CaptchaVerifier, DocumentStorage, ErrorReporter, Heartbeat, FileOutbox,
-    LocalDirectoryDocumentStorage, WEBHOOKS,
+    UnitOfWorkFactory, TaskQueue, OtpStore, CodeCheck, RateLimiter, GuardCounters, FailureCounter,
+    ReplayGuard, EmailSender, SmsSender, CaptchaVerifier, DocumentStorage, ErrorReporter, Heartbeat,
+    FileOutbox, LocalDirectoryDocumentStorage, WEBHOOKS,
 )  # fmt: skip
 DEV_ADAPTER_PACKAGES = (
     "domestyx.adapters.memory",

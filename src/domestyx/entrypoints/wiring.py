@@ -45,7 +45,7 @@ from domestyx.ports.monitoring import ErrorReporter
 from domestyx.ports.otp_store import CodeCheck, OtpStore
 from domestyx.ports.passwords import PasswordBlocklist
 from domestyx.ports.randomness import IdGenerator, SecretGenerator
-from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
+from domestyx.ports.rate_limiter import FailureCounter, GuardCounters, RateLimiter
 from domestyx.ports.replay_guard import ReplayGuard
 from domestyx.ports.repositories import UnitOfWorkFactory
 from domestyx.ports.security import PasswordHasher, TokenSigner
@@ -165,7 +165,8 @@ def _retention(root: Root, settings: Settings) -> None:
 def _guard(root: Root) -> RequestGuard:
     g = root.get
     return RequestGuard(
-        limiter=g(RateLimiter), failures=g(FailureCounter), captcha=g(CaptchaVerifier),
+        limiter=g(RateLimiter), failures=g(FailureCounter), counters=g(GuardCounters),
+        captcha=g(CaptchaVerifier),
         clock=g(Clock), uow=g(UnitOfWorkFactory), auditor=g(Auditor), reporter=g(ErrorReporter),
         policy=g(AbusePolicy), lockout=g(LockoutPolicy), captcha_policy=g(CaptchaPolicy),
     )  # fmt: skip

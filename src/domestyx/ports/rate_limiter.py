@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from domestyx.domain.model.rate_limits import FailureTally, RateDecision, RateRule
+from domestyx.domain.model.rate_limits import FailureTally, GuardReading, RateDecision, RateRule
 
 
 @runtime_checkable
@@ -55,4 +55,25 @@ class FailureCounter(Protocol):
 
     def clear_prefix(self, prefix: str) -> int:
         """Forget every key starting with `prefix`; returns how many were forgotten."""
+        ...
+
+
+@runtime_checkable
+class GuardCounters(Protocol):
+    """A limiter decision, failure tallies and a resend wait, read in one step (one round trip)."""
+
+    def hit_and_tally(
+        self,
+        rules: Sequence[RateRule],
+        *,
+        now: datetime,
+        tallies: Sequence[tuple[str, timedelta]] = (),
+        cooldown: tuple[str, timedelta] | None = None,
+        audit_keys: Sequence[str] = (),
+        audit_every: timedelta = timedelta(minutes=1),
+    ) -> GuardReading:
+        """In order, atomically, over the keys the other ports use:
+        `OtpStore.cooldown_remaining(slot, cooldown)` of `cooldown` (while it waits, nothing
+        else is done and the decision is an uncounted allow); `FailureCounter.tally` of each
+        (key, window); then `RateLimiter.hit(rules, ...)`."""
         ...

@@ -11,20 +11,45 @@ from typing import Any
 import redis
 
 from domestyx.adapters.redis.client import outage_as_unavailable, run_script
-from domestyx.domain.model.rate_limits import FailureTally, RateDecision, RateRule
+from domestyx.domain.model.rate_limits import FailureTally, GuardReading, RateDecision, RateRule
 
 # Exact sliding window: a sorted set of hit timestamps per key. All rules of a decision are
 # checked first and counted only if every one allows, so a refused request costs nothing.
 # A rule whose spend flag is 0 is checked like the others but never counted (a gate).
-# KEYS: one per rule, then optionally one audit key per rule. ARGV: now_ms, member, then
-# (limit, window_ms, spend) per rule, then audit_ms. Returns {0, i, wait_ms, audit} when rule
-# i refuses (audit 1 when it is the first refusal under rule i's audit key within audit_ms),
-# or {1, i, remaining, reset_ms} for the tightest rule i.
+# KEYS: n rule keys, then optionally n audit keys, then m failure-log keys to tally, then
+# optionally one code slot (RedisOtpStore's hash) whose resend cooldown is peeked first.
+# ARGV: now_ms, member, n, m, audit_ms, cooldown_ms (0: no slot), (limit, window_ms, spend)
+# per rule, window_ms per tally. Returns {2, 0, wait_ms, 0} while the slot waits out its
+# cooldown (nothing else done); {0, i, wait_ms, audit, tallies...} when rule i refuses (audit 1
+# when it is the first refusal under rule i's audit key within audit_ms); or
+# {1, i, remaining, reset_ms, tallies...} for the tightest rule i. Tallies are
+# (count, newest ms or -1) per failure log, read before the decision.
 _HIT = """
-local now, member, n = tonumber(ARGV[1]), ARGV[2], (#ARGV - 3) / 3
+local now, member = tonumber(ARGV[1]), ARGV[2]
+local n, m = tonumber(ARGV[3]), tonumber(ARGV[4])
+local audit_ms, cool = tonumber(ARGV[5]), tonumber(ARGV[6])
+local c = 0
+if cool > 0 then
+  c = 1
+  local cur = redis.call('HMGET', KEYS[#KEYS], 'e', 's')
+  local e, s = tonumber(cur[1]), tonumber(cur[2])
+  if e and s and e > now and s + cool > now then return {2, 0, s + cool - now, 0} end
+end
+local tallies = {}
+for j = 1, m do
+  local key, win = KEYS[#KEYS - c - m + j], tonumber(ARGV[6 + 3 * n + j])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - win)
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  tallies[#tallies + 1] = redis.call('ZCARD', key)
+  tallies[#tallies + 1] = tonumber(last[2] or -1)
+end
+local function answer(head)
+  for _, v in ipairs(tallies) do head[#head + 1] = v end
+  return head
+end
 local counts, worst, worst_wait = {}, 0, -1
 for i = 1, n do
-  local limit, win = tonumber(ARGV[3 * i]), tonumber(ARGV[1 + 3 * i])
+  local limit, win = tonumber(ARGV[4 + 3 * i]), tonumber(ARGV[5 + 3 * i])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - win)
   local c = redis.call('ZCARD', KEYS[i])
   counts[i] = c
@@ -37,8 +62,8 @@ for i = 1, n do
 end
 if worst > 0 then
   local audit = 0
-  if #KEYS == 2 * n then
-    local akey, awin = KEYS[n + worst], tonumber(ARGV[#ARGV])
+  if #KEYS - m - c == 2 * n then
+    local akey, awin = KEYS[n + worst], audit_ms
     redis.call('ZREMRANGEBYSCORE', akey, '-inf', now - awin)
     if redis.call('ZCARD', akey) == 0 then
       redis.call('ZADD', akey, now, member)
@@ -46,11 +71,11 @@ if worst > 0 then
       audit = 1
     end
   end
-  return {0, worst, worst_wait, audit}
+  return answer({0, worst, worst_wait, audit})
 end
 local tight, tight_rem, tight_reset = 0, nil, 0
 for i = 1, n do
-  local limit, win, spend = tonumber(ARGV[3 * i]), tonumber(ARGV[1 + 3 * i]), ARGV[2 + 3 * i]
+  local limit, win, spend = tonumber(ARGV[4 + 3 * i]), tonumber(ARGV[5 + 3 * i]), ARGV[6 + 3 * i]
   local rem = limit - counts[i]
   if spend == '1' then
     redis.call('ZADD', KEYS[i], now, member)
@@ -64,7 +89,7 @@ for i = 1, n do
     tight, tight_rem, tight_reset = i, rem, reset
   end
 end
-return {1, tight, tight_rem or 0, tight_reset}
+return answer({1, tight, tight_rem or 0, tight_reset})
 """
 _FAIL_ADD = """
 local now, win = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -92,11 +117,24 @@ def _s(ms: int) -> int:
 
 
 class RedisRateLimiter:
-    """Keys are namespaced; one EVALSHA per decision whatever the number of rules."""
+    """Keys are namespaced; one EVALSHA per decision whatever the number of rules.
 
-    def __init__(self, client: redis.Redis, *, prefix: str = "dx:") -> None:
+    It also serves GuardCounters: the same script tallies failure logs (RedisFailureCounter's
+    keys, under `fail_prefix`) before it decides, in the same round trip.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "dx:",
+        fail_prefix: str = "dx:fail:",
+        otp_prefix: str = "dx:otp:",
+    ) -> None:
         self._client = client
         self._prefix = prefix
+        self._fail_prefix = fail_prefix
+        self._otp_prefix = otp_prefix
         self._hit = client.register_script(_HIT)
 
     def hit(
@@ -110,19 +148,66 @@ class RedisRateLimiter:
         """All-or-nothing decision, and the refusal's audit sampling, in one EVALSHA."""
         if not rules:
             return RateDecision(True, 0, 0, 0)
+        return self._run(rules, now, audit_keys, audit_every, tallies=(), cooldown=None).decision
+
+    def hit_and_tally(
+        self,
+        rules: Sequence[RateRule],
+        *,
+        now: datetime,
+        tallies: Sequence[tuple[str, timedelta]] = (),
+        cooldown: tuple[str, timedelta] | None = None,
+        audit_keys: Sequence[str] = (),
+        audit_every: timedelta = timedelta(minutes=1),
+    ) -> GuardReading:
+        """The resend wait, the tallies, then the decision: one EVALSHA."""
+        if not rules and not tallies and cooldown is None:
+            return GuardReading(RateDecision(True, 0, 0, 0))
+        return self._run(rules, now, audit_keys, audit_every, tallies=tallies, cooldown=cooldown)
+
+    def _run(
+        self,
+        rules: Sequence[RateRule],
+        now: datetime,
+        audit_keys: Sequence[str],
+        audit_every: timedelta,
+        *,
+        tallies: Sequence[tuple[str, timedelta]],
+        cooldown: tuple[str, timedelta] | None,
+    ) -> GuardReading:
         if audit_keys and len(audit_keys) != len(rules):
             raise ValueError("one audit key per rule")
         keys = [self._prefix + key for key in [*(r.key for r in rules), *audit_keys]]
-        args: list[int | str] = [_ms(now), uuid.uuid4().hex]
+        keys += [self._fail_prefix + key for key, _ in tallies]
+        args: list[int | str] = [_ms(now), uuid.uuid4().hex, len(rules), len(tallies)]
+        args += [_ms(audit_every), _ms(cooldown[1]) if cooldown else 0]
+        if cooldown is not None:
+            keys.append(self._otp_prefix + cooldown[0])
         for rule in rules:
             args += [rule.limit, _ms(rule.window), int(rule.spend)]
-        args.append(_ms(audit_every))
+        args += [_ms(window) for _, window in tallies]
         result = run_script(self._hit, keys, args)
+        if result[0] == 2:
+            return GuardReading(RateDecision(True, 0, 0, 0), cooldown=_s(result[2]))
+        counted = result[4:]
+        found = tuple(
+            FailureTally(
+                int(counted[2 * j]),
+                datetime.fromtimestamp(int(counted[2 * j + 1]) / 1000, UTC)
+                if int(counted[2 * j + 1]) >= 0
+                else None,
+            )
+            for j in range(len(tallies))
+        )
+        if not rules:
+            return GuardReading(RateDecision(True, 0, 0, 0), found)
         rule = rules[int(result[1]) - 1]
         if result[0] == 0:
             wait = _s(result[2])
-            return RateDecision(False, rule.limit, 0, wait, wait, rule.name, bool(result[3]))
-        return RateDecision(True, rule.limit, int(result[2]), _s(result[3]), 0, rule.name)
+            decision = RateDecision(False, rule.limit, 0, wait, wait, rule.name, bool(result[3]))
+        else:
+            decision = RateDecision(True, rule.limit, int(result[2]), _s(result[3]), 0, rule.name)
+        return GuardReading(decision, found)
 
     def reset(self, key: str) -> None:
         """Forget a key."""

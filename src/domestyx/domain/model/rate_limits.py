@@ -37,3 +37,12 @@ class FailureTally:
 
     count: int
     last_at: datetime | None
+
+
+@attrs.frozen
+class GuardReading:
+    """A limiter decision with the failure tallies and resend wait read in the same step."""
+
+    decision: RateDecision
+    tallies: tuple[FailureTally, ...] = ()
+    cooldown: int = 0  # seconds before the peeked code slot takes a resend; then nothing counted

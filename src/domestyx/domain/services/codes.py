@@ -19,7 +19,6 @@ from domestyx.domain.model.errors import (
     InvalidCode,
     InvalidInput,
     NoLiveCode,
-    ResendTooSoon,
 )
 from domestyx.domain.model.jobs import Job
 from domestyx.domain.model.keys import CodeSealer, KeyedHasher
@@ -144,10 +143,9 @@ class CodeService:
         destination = canonical_destination(self.contacts, channel, destination)
         slot = OtpSlot(purpose, destination)
         demands = self.send_demands(channel, destination)
-        waiting = self.otp.cooldown_remaining(slot)
-        if waiting:
-            raise ResendTooSoon(retry_after=waiting)
-        self.guard.limit(demands, ctx)
+        # One round trip: the resend cooldown first (it refuses with nothing counted), then
+        # the limits.
+        self.guard.limit_and_tally(demands, ctx, cooldown=self.otp.resend_cooldown(slot))
         delivery_id = self._issue(
             channel, destination, purpose, slot, ctx, caller=caller, demands=demands
         )

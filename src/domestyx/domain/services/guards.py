@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from domestyx.domain.model.errors import (
     CaptchaFailed,
     CaptchaRequired,
     RateLimited,
+    ResendTooSoon,
     SmsBudgetExhausted,
 )
 from domestyx.domain.model.lockouts import LockoutPolicy
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from domestyx.ports.captcha import CaptchaVerifier
     from domestyx.ports.clock import Clock
     from domestyx.ports.monitoring import ErrorReporter
-    from domestyx.ports.rate_limiter import FailureCounter, RateLimiter
+    from domestyx.ports.rate_limiter import FailureCounter, GuardCounters, RateLimiter
     from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("domestyx.abuse")
@@ -64,6 +65,7 @@ class RequestGuard:
 
     limiter: RateLimiter
     failures: FailureCounter
+    counters: GuardCounters
     captcha: CaptchaVerifier
     clock: Clock
     uow: UnitOfWorkFactory
@@ -116,10 +118,37 @@ class RequestGuard:
 
     def limit(self, demands: Demands, ctx: ClientContext) -> RateDecision:
         """One atomic decision over the declared limits of the operations (no captcha)."""
+        return self._decide(self._rules(demands, ctx), ctx)
+
+    def limit_and_tally(
+        self,
+        demands: Demands,
+        ctx: ClientContext,
+        tallies: Sequence[tuple[str, timedelta]] = (),
+        *,
+        cooldown: tuple[str, timedelta] | None = None,
+    ) -> tuple[FailureTally, ...]:
+        """`limit`, in the same step as the failure tallies of (key, window) and, first, the
+        resend wait of a code slot (ResendTooSoon while it runs, with nothing counted)."""
+        rules = self._rules(demands, ctx)
+        reading = self.counters.hit_and_tally(
+            rules,
+            now=self.clock.now(),
+            tallies=tallies,
+            cooldown=cooldown,
+            audit_keys=self._audit_keys(rules, ctx),
+            audit_every=_AUDIT_EVERY,
+        )
+        if reading.cooldown:
+            raise ResendTooSoon(retry_after=reading.cooldown)
+        self._judge(reading.decision, ctx)
+        return reading.tallies
+
+    def _rules(self, demands: Demands, ctx: ClientContext) -> list[RateRule]:
         rules: list[RateRule] = []
         for operation, subjects in demands.items():
             rules += self.policy.rules(operation, {Scope.IP: ip_bucket(ctx.ip), **subjects})
-        return self._decide(rules, ctx)
+        return rules
 
     def spend(self, demands: Demands, ctx: ClientContext) -> None:
         """Count the ON_DELIVERY limits now that a message really goes (refuses when exhausted)."""
@@ -164,12 +193,22 @@ class RequestGuard:
         raise error
 
     def _decide(self, rules: list[RateRule], ctx: ClientContext) -> RateDecision:
+        decision = self.limiter.hit(
+            rules,
+            now=self.clock.now(),
+            audit_keys=self._audit_keys(rules, ctx),
+            audit_every=_AUDIT_EVERY,
+        )
+        return self._judge(decision, ctx)
+
+    @staticmethod
+    def _audit_keys(rules: list[RateRule], ctx: ClientContext) -> list[str]:
         # The refusal's audit sampling rides on the decision: a refused request costs no more.
         bucket = ip_bucket(ctx.ip)
-        audit_keys = [_sample_key(f"rl:{rule.name}:{bucket}") for rule in rules]
-        decision = self.limiter.hit(
-            rules, now=self.clock.now(), audit_keys=audit_keys, audit_every=_AUDIT_EVERY
-        )
+        return [_sample_key(f"rl:{rule.name}:{bucket}") for rule in rules]
+
+    def _judge(self, decision: RateDecision, ctx: ClientContext) -> RateDecision:
+        """Pass an allowed decision; log, audit (when sampled) and raise a refusal."""
         if decision.allowed:
             return decision
         log.warning("rate limited", extra={"rule": decision.rule, "ip": ctx.ip})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import attrs
@@ -15,6 +16,13 @@ from domestyx.domain.model.rate_limits import FailureTally
 if TYPE_CHECKING:
     from domestyx.domain.services.guards import RequestGuard
     from domestyx.ports.repositories import UnitOfWork
+
+
+_REPROVE_AFTER = timedelta(days=1)
+
+
+def _proven(known: FailureTally | None) -> bool:
+    return known is not None and known.count > 0
 
 
 def code_key(account_id: str) -> str:
@@ -36,6 +44,7 @@ class SignInAttempt:
     client_key: str
     account: FailureTally
     client: FailureTally
+    known: FailureTally | None = None  # this network's proofs of the owner (account known)
 
 
 @attrs.frozen
@@ -94,10 +103,11 @@ class Lockouts:
         identifier meets exactly the same rules.
         """
         now, policy = self.guard.clock.now(), self.guard.lockout
+        # One round trip: the login limits and every counter the attempt is judged by.
         attempt = self._attempt(account_id, subject, ctx)
         try:
             policy.check_delay(attempt.client, now)
-            if attempt.account.count >= policy.max_failures and not self._known(account_id, ctx):
+            if attempt.account.count >= policy.max_failures and not _proven(attempt.known):
                 policy.check_cap(attempt.account, now)
         except AccountLocked as refused:
             self.guard.audit_sampled(
@@ -108,7 +118,7 @@ class Lockouts:
             )
             raise
         suspect = policy.captcha_needed(attempt.account)
-        self.guard.admit({Operation.LOGIN: {}}, ctx, token=token, suspect=suspect)
+        self.guard.challenge([Operation.LOGIN], ctx, token=token, suspect=suspect)
         return attempt
 
     def sign_in_failed(self, attempt: SignInAttempt, ctx: ClientContext, uow: UnitOfWork) -> None:
@@ -131,30 +141,31 @@ class Lockouts:
         ):
             if tally.count:
                 self.guard.failures.clear(key)
-        if attempt.account_id is not None:
+        if attempt.account_id is not None and not self._recently_proven(attempt.known):
             self.prove_network(attempt.account_id, ctx)
 
     def _attempt(self, account_id: str | None, subject: str, ctx: ClientContext) -> SignInAttempt:
         account_key = f"login:{subject}"
         client_key = f"{account_key}:net:{ip_bucket(ctx.ip)}"
-        now, window = self.guard.clock.now(), self.guard.lockout.window
+        lockout = self.guard.lockout
+        tallies = [(account_key, lockout.window), (client_key, lockout.window)]
+        if account_id is not None:
+            tallies.append((known_key(account_id, ctx), lockout.known_for))
+        found = self.guard.limit_and_tally({Operation.LOGIN: {}}, ctx, tallies)
         return SignInAttempt(
             account_id=account_id,
             account_key=account_key,
             client_key=client_key,
-            account=self.guard.failures.tally(account_key, now=now, window=window),
-            client=self.guard.failures.tally(client_key, now=now, window=window),
+            account=found[0],
+            client=found[1],
+            known=found[2] if account_id is not None else None,
         )
 
-    def _known(self, account_id: str | None, ctx: ClientContext) -> bool:
-        if account_id is None:
+    def _recently_proven(self, known: FailureTally | None) -> bool:
+        """Proven from here within a day: remembering it again would only move the 90 days."""
+        if known is None or known.last_at is None:
             return False
-        tally = self.guard.failures.tally(
-            known_key(account_id, ctx),
-            now=self.guard.clock.now(),
-            window=self.guard.lockout.known_for,
-        )
-        return tally.count > 0
+        return self.guard.clock.now() - known.last_at < _REPROVE_AFTER
 
     def _add(self, key: str) -> FailureTally:
         return self.guard.failures.add(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import attrs
@@ -47,6 +48,10 @@ class OtpService:
         return self.store.cooldown_remaining(
             slot.key(self.hasher), now=self.clock.now(), cooldown=self.policy.resend_cooldown
         )
+
+    def resend_cooldown(self, slot: OtpSlot) -> tuple[str, timedelta]:
+        """The slot's store key and resend cooldown, for a guard to peek at with its limits."""
+        return slot.key(self.hasher), self.policy.resend_cooldown
 
     def is_live(self, slot: OtpSlot, code: str) -> bool:
         """Whether `code` is still the slot's live code (so sending it is worth anything)."""
