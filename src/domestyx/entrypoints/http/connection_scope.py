@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import anyio.to_thread
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -29,4 +30,5 @@ class OneConnection:
                 await self.app(scope, receive, send)
             finally:
                 if lease.holds():  # returning it may talk to the server: off the event loop
-                    await anyio.to_thread.run_sync(lease.release)
+                    with anyio.CancelScope(shield=True):  # even when the client went away
+                        await anyio.to_thread.run_sync(lease.release)

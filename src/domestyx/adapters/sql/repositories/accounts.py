@@ -49,6 +49,18 @@ def _account_values(a: Account) -> dict[str, Any]:
     }
 
 
+# The hot statements, built once; each call only binds its values.
+_ADD = insert(t.accounts)
+_SAVE = update(t.accounts).where(t.accounts.c.id == bindparam("b_id"))
+_ONE = {
+    (column, locked): (
+        select(t.accounts).where(t.accounts.c[column] == bindparam("value")).with_for_update()
+        if locked
+        else select(t.accounts).where(t.accounts.c[column] == bindparam("value"))
+    )
+    for column in ("id", "email", "phone_owner")
+    for locked in (False, True)
+}
 _BY_EMAIL_OR_PHONE = select(t.accounts).where(
     or_(
         t.accounts.c.email == bindparam("email"),
@@ -68,21 +80,21 @@ class SqlAccountRepository:
         """Insert; a taken email or phone becomes Conflict."""
         try:
             with self._conn.begin_nested():
-                self._conn.execute(insert(t.accounts).values(**_account_values(account)))
+                self._conn.execute(_ADD, _account_values(account))
         except IntegrityError as exc:
             raise Conflict("email already registered or phone already owned") from exc
 
     def get(self, account_id: str, *, for_update: bool = False) -> Account | None:
         """By id."""
-        return self._one(t.accounts.c.id == account_id, for_update=for_update)
+        return self._one("id", account_id, for_update=for_update)
 
     def by_email(self, email: str, *, for_update: bool = False) -> Account | None:
         """By normalised email."""
-        return self._one(t.accounts.c.email == email, for_update=for_update)
+        return self._one("email", email, for_update=for_update)
 
     def by_phone(self, phone: str, *, for_update: bool = False) -> Account | None:
         """The owner of a proven E.164 phone."""
-        return self._one(t.accounts.c.phone_owner == phone, for_update=for_update)
+        return self._one("phone_owner", phone, for_update=for_update)
 
     def by_email_or_phone(
         self, email: str, phone: str, *, for_update: bool = False
@@ -141,11 +153,8 @@ class SqlAccountRepository:
         )
         return [_account(row._mapping) for row in self._conn.execute(query)]
 
-    def _one(self, condition: Any, *, for_update: bool) -> Account | None:
-        query = select(t.accounts).where(condition)
-        if for_update:
-            query = query.with_for_update()
-        row = self._conn.execute(query).first()
+    def _one(self, column: str, value: str, *, for_update: bool) -> Account | None:
+        row = self._conn.execute(_ONE[column, for_update], {"value": value}).first()
         return _account(row._mapping) if row else None
 
     def save(self, account: Account) -> None:
@@ -153,8 +162,6 @@ class SqlAccountRepository:
         values = _account_values(account)
         try:
             with self._conn.begin_nested():
-                self._conn.execute(
-                    update(t.accounts).where(t.accounts.c.id == values.pop("id")).values(values)
-                )
+                self._conn.execute(_SAVE, {"b_id": values.pop("id"), **values})
         except IntegrityError as exc:
             raise Conflict("email already registered or phone already owned") from exc

@@ -9,6 +9,8 @@ from sqlalchemy import Connection, insert, select
 from domestyx.adapters.sql import tables as t
 from domestyx.domain.model.audit import AuditEvent, AuditEventType
 
+_APPEND = insert(t.audit_events)  # built once: every request appends
+
 
 class SqlAuditLog:
     """Append-only: this class has no update or delete."""
@@ -20,17 +22,18 @@ class SqlAuditLog:
         """Insert one event."""
         e = event
         self._conn.execute(
-            insert(t.audit_events).values(
-                id=e.id,
-                occurred_at=e.occurred_at,
-                event=e.event.value,
-                outcome=e.outcome,
-                account_id=e.account_id,
-                actor_id=e.actor_id,
-                ip=e.ip,
-                subject_id=e.subject_id,
-                details=dict(e.details),
-            )
+            _APPEND,
+            {
+                "id": e.id,
+                "occurred_at": e.occurred_at,
+                "event": e.event.value,
+                "outcome": e.outcome,
+                "account_id": e.account_id,
+                "actor_id": e.actor_id,
+                "ip": e.ip,
+                "subject_id": e.subject_id,
+                "details": dict(e.details),
+            },
         )
 
     def for_account(self, account_id: str, limit: int = 100) -> Sequence[AuditEvent]:

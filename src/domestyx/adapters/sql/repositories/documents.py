@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domestyx.adapters.sql import tables as t
@@ -52,6 +52,17 @@ def _document_values(d: Document) -> dict[str, Any]:
     }
 
 
+# Built once (hot path): each call only binds its values.
+_VISIBLE = (
+    select(t.documents)
+    .where(
+        t.documents.c.account_id == bindparam("account_id"),
+        t.documents.c.status.in_([DocumentStatus.ACTIVE.value, DocumentStatus.SUPERSEDED.value]),
+    )
+    .order_by(t.documents.c.uploaded_at.desc(), t.documents.c.version.desc())
+)
+
+
 class SqlDocumentRepository:
     """Document versions."""
 
@@ -76,16 +87,8 @@ class SqlDocumentRepository:
 
     def for_account(self, account_id: str) -> Sequence[Document]:
         """Visible versions, newest first."""
-        d = t.documents
-        query = (
-            select(d)
-            .where(
-                d.c.account_id == account_id,
-                d.c.status.in_([DocumentStatus.ACTIVE.value, DocumentStatus.SUPERSEDED.value]),
-            )
-            .order_by(d.c.uploaded_at.desc(), d.c.version.desc())
-        )
-        return [_document(row._mapping) for row in self._conn.execute(query)]
+        rows = self._conn.execute(_VISIBLE, {"account_id": account_id})
+        return [_document(row._mapping) for row in rows]
 
     def all_for_account(self, account_id: str) -> Sequence[Document]:
         """Every version."""

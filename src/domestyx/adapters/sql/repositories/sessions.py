@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from domestyx.adapters.sql import tables as t
 from domestyx.adapters.sql.repositories.accounts import _account
@@ -29,6 +29,42 @@ def _session(m: Any) -> Session:
     )
 
 
+# The hot statements, built once; each call only binds its values.
+_ADD_SESSION = insert(t.sessions)
+_ADD_TOKEN = insert(t.refresh_tokens)
+_FIND_TOKEN = (
+    select(t.refresh_tokens, t.sessions, t.accounts)
+    .select_from(
+        t.refresh_tokens.join(t.sessions, t.refresh_tokens.c.session_id == t.sessions.c.id).join(
+            t.accounts, t.sessions.c.account_id == t.accounts.c.id
+        )
+    )
+    .where(t.refresh_tokens.c.token_hash == bindparam("token_hash"))
+    .with_for_update(of=t.refresh_tokens)
+)
+_MARK_USED = (
+    update(t.refresh_tokens)
+    .where(t.refresh_tokens.c.id == bindparam("b_id"))
+    .values(
+        used_at=bindparam("b_used_at", type_=t.refresh_tokens.c.used_at.type),
+        successor_hash=bindparam("b_successor", type_=t.refresh_tokens.c.successor_hash.type),
+    )
+)
+# One statement: the session is live and the account may sign in.
+_PRINCIPAL = (
+    select(t.accounts.c.role)
+    .select_from(t.sessions.join(t.accounts, t.sessions.c.account_id == t.accounts.c.id))
+    .where(
+        t.sessions.c.id == bindparam("session_id"),
+        t.accounts.c.id == bindparam("account_id"),
+        t.sessions.c.revoked_at.is_(None),
+        t.sessions.c.expires_at > bindparam("now", type_=t.sessions.c.expires_at.type),
+        t.accounts.c.status.in_([AccountStatus.PENDING.value, AccountStatus.ACTIVE.value]),
+        t.accounts.c.email_verified_at.is_not(None),  # as Account.can_sign_in
+    )
+)
+
+
 class SqlSessionRepository:
     """Sessions and refresh tokens."""
 
@@ -38,40 +74,36 @@ class SqlSessionRepository:
     def add_session(self, session: Session) -> None:
         """Insert a family."""
         self._conn.execute(
-            insert(t.sessions).values(
-                id=session.id,
-                account_id=session.account_id,
-                created_at=session.created_at,
-                expires_at=session.expires_at,
-                user_agent=session.user_agent[:255],
-                ip=session.ip[:64],
-                last_used_at=session.last_used_at,
-                aal=session.aal,
-            )
+            _ADD_SESSION,
+            {
+                "id": session.id,
+                "account_id": session.account_id,
+                "created_at": session.created_at,
+                "expires_at": session.expires_at,
+                "user_agent": session.user_agent[:255],
+                "ip": session.ip[:64],
+                "last_used_at": session.last_used_at,
+                "aal": session.aal,
+            },
         )
 
     def add_token(self, token: RefreshToken) -> None:
         """Insert a token."""
         self._conn.execute(
-            insert(t.refresh_tokens).values(
-                id=token.id,
-                session_id=token.session_id,
-                token_hash=token.token_hash,
-                issued_at=token.issued_at,
-                expires_at=token.expires_at,
-            )
+            _ADD_TOKEN,
+            {
+                "id": token.id,
+                "session_id": token.session_id,
+                "token_hash": token.token_hash,
+                "issued_at": token.issued_at,
+                "expires_at": token.expires_at,
+            },
         )
 
     def find_token(self, token_hash: str) -> tuple[RefreshToken, Session, Account] | None:
         """Token, family and account in one locking statement."""
         rt, s, a = t.refresh_tokens, t.sessions, t.accounts
-        query = (
-            select(rt, s, a)
-            .select_from(rt.join(s, rt.c.session_id == s.c.id).join(a, s.c.account_id == a.c.id))
-            .where(rt.c.token_hash == token_hash)
-            .with_for_update(of=rt)
-        )
-        row = self._conn.execute(query).first()
+        row = self._conn.execute(_FIND_TOKEN, {"token_hash": token_hash}).first()
         if row is None:
             return None
         values = list(row)
@@ -93,9 +125,7 @@ class SqlSessionRepository:
     def mark_used(self, token_id: str, used_at: datetime, successor_hash: str) -> None:
         """Rotate."""
         self._conn.execute(
-            update(t.refresh_tokens)
-            .where(t.refresh_tokens.c.id == token_id)
-            .values(used_at=used_at, successor_hash=successor_hash)
+            _MARK_USED, {"b_id": token_id, "b_used_at": used_at, "b_successor": successor_hash}
         )
 
     def get_session(self, session_id: str) -> Session | None:
@@ -135,20 +165,8 @@ class SqlSessionRepository:
 
     def principal(self, session_id: str, account_id: str, now: datetime) -> Principal | None:
         """One statement: the session is live and the account may sign in."""
-        s, a = t.sessions, t.accounts
-        query = (
-            select(a.c.role)
-            .select_from(s.join(a, s.c.account_id == a.c.id))
-            .where(
-                s.c.id == session_id,
-                a.c.id == account_id,
-                s.c.revoked_at.is_(None),
-                s.c.expires_at > now,
-                a.c.status.in_([AccountStatus.PENDING.value, AccountStatus.ACTIVE.value]),
-                a.c.email_verified_at.is_not(None),  # as Account.can_sign_in
-            )
-        )
-        role = self._conn.execute(query).scalar_one_or_none()
+        params = {"session_id": session_id, "account_id": account_id, "now": now}
+        role = self._conn.execute(_PRINCIPAL, params).scalar_one_or_none()
         if role is None:
             return None
         return Principal(account_id=account_id, role=Role(role), session_id=session_id)
