@@ -195,6 +195,9 @@ HOT: dict[str, Callable[[Connection], object]] = {
     "by_phone": lambda c: SqlAccountRepository(c).by_phone("+447700000077"),
     "phone_claims": lambda c: SqlAccountRepository(c).phone_claims("+447700000077"),
     "get for update": lambda c: SqlAccountRepository(c).get(_hex("a", 7), for_update=True),
+    "register's lookup": lambda c: SqlAccountRepository(c).by_email_or_phone(
+        "user77@example.com", "+447700000078", for_update=True
+    ),
     "refresh token": lambda c: SqlSessionRepository(c).find_token(f"{7:064x}"),
     "principal": lambda c: SqlSessionRepository(c).principal(_hex("s", 7), _hex("a", 7), NOW),
     "owner's documents": lambda c: SqlDocumentRepository(c).for_account(_hex("a", 7)),

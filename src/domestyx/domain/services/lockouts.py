@@ -55,10 +55,6 @@ class Lockouts:
 
     # Code entry: one counter per account, guesses at its own live codes only.
 
-    def check_code(self, account_id: str) -> FailureTally:
-        """Refuse while the account's code entry waits out its delay or cap; the tally."""
-        return self.guard.check_lockout(code_key(account_id))
-
     def code_lockout(self, account_id: str, ctx: ClientContext) -> CodeLockout:
         """The account's code-entry lockout as one atomic check takes it (OtpService.check)."""
         return CodeLockout(
@@ -73,16 +69,6 @@ class Lockouts:
     ) -> None:
         """A check counted a wrong guess: the one reaching the cap is audited (in `uow`)."""
         self.guard.failure_recorded(failures, ctx, account_id, uow=uow)
-
-    def code_failed(self, account_id: str, ctx: ClientContext, uow: UnitOfWork) -> FailureTally:
-        """Count a wrong guess at a live code; the one reaching the cap is audited (in `uow`)."""
-        return self.guard.record_failure(code_key(account_id), ctx, account_id, uow=uow)
-
-    def code_succeeded(self, account_id: str, tally: FailureTally, ctx: ClientContext) -> None:
-        """Reset after a correct code, and remember the network it came from."""
-        if tally.count:
-            self.guard.failures.clear(code_key(account_id))
-        self.prove_network(account_id, ctx)
 
     def prove_network(self, account_id: str, ctx: ClientContext) -> None:
         """The owner proved themselves from this network: the account-wide cap spares it."""
