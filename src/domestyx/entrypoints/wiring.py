@@ -25,6 +25,7 @@ from domestyx.domain.services.mfa import MfaService
 from domestyx.domain.services.otp import OtpService
 from domestyx.domain.services.passwords import PasswordPolicy
 from domestyx.domain.services.proofs import CodeRedeemer
+from domestyx.domain.services.reconcile import Reconciler
 from domestyx.domain.services.recovery import RecoveryService
 from domestyx.domain.services.retention import RetentionService
 from domestyx.domain.services.review import ReviewService
@@ -153,10 +154,18 @@ def _retention(root: Root, settings: Settings) -> None:
         ),
     )  # fmt: skip
     root.provide(
+        Reconciler,
+        lambda: Reconciler(
+            uow=g(UnitOfWorkFactory), storage=g(DocumentStorage), clock=g(Clock),
+            auditor=g(Auditor), reporter=g(ErrorReporter),
+        ),
+    )  # fmt: skip
+    root.provide(
         RetentionService,
         lambda: RetentionService(
             uow=g(UnitOfWorkFactory), storage=g(DocumentStorage), clock=g(Clock),
             auditor=g(Auditor), reporter=g(ErrorReporter), runs=g(RunGuard),
+            reconciler=g(Reconciler),
             pending_ttl=timedelta(hours=settings.policy.pending_account_ttl_hours),
         ),
     )  # fmt: skip

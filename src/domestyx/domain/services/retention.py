@@ -6,32 +6,31 @@ import enum
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import attrs
 
 from domestyx.domain.model.accounts import AccountStatus
 from domestyx.domain.model.audit import AuditEventType
-from domestyx.domain.model.documents import STORAGE_PREFIX, Document, DocumentStatus, account_of_key
+from domestyx.domain.model.documents import DocumentStatus
 from domestyx.domain.model.errors import Conflict, NotFound
 from domestyx.domain.model.guarded_runs import DeleteLimit, GuardedRun, Plan, PlannedStep, Progress
 from domestyx.domain.services.auditor import Auditor
+from domestyx.domain.services.reconcile import Reconciler, ReconcileReport, document_event
 from domestyx.domain.services.run_guard import Planner, RunGuard, in_batches, step
 
 if TYPE_CHECKING:
-    from domestyx.domain.model.storage import StoredObject
     from domestyx.ports.clock import Clock
     from domestyx.ports.monitoring import ErrorReporter
-    from domestyx.ports.repositories import UnitOfWork, UnitOfWorkFactory
+    from domestyx.ports.repositories import UnitOfWorkFactory
     from domestyx.ports.storage import DocumentStorage
 
+__all__ = ["PurgeReport", "ReconcileReport", "RetentionService"]
 log = logging.getLogger("domestyx.retention")
 # The steps of the two guarded runs, as plans and progress lines name them.
 DUE = "documents past retention"
 PENDING = "unproven registrations"
-ORPHANS = "orphaned objects"
-MISSING = "rows whose object is missing"
 
 
 class _Outcome(enum.Enum):
@@ -56,31 +55,6 @@ class PurgeReport:
 
 
 @attrs.frozen
-class ReconcileReport:
-    """What one reconcile run repaired."""
-
-    orphan_objects_deleted: int = 0
-    missing_objects_tombstoned: int = 0
-    failed: int = 0
-
-
-def _by_key(uow: UnitOfWork, key: str) -> Document | None:
-    """The live row holding a storage key, locked; keys name their account."""
-    account_id = account_of_key(key)
-    owned = uow.documents.all_for_account(account_id) if account_id else ()
-    match = next((d for d in owned if d.storage_key == key), None)
-    document = uow.documents.get(match.id, for_update=True) if match else None
-    if document is None or document.storage_key != key:
-        return None
-    return document
-
-
-def _older_than(stored: StoredObject, cutoff: datetime) -> bool:
-    # An object of unknown age may be an upload whose row is about to be committed.
-    return stored.last_modified is not None and stored.last_modified <= cutoff
-
-
-@attrs.frozen
 class RetentionService:
     """The daily purge, account erasure and the storage/database reconcile job.
 
@@ -94,6 +68,7 @@ class RetentionService:
     auditor: Auditor
     reporter: ErrorReporter
     runs: RunGuard
+    reconciler: Reconciler
     pending_ttl: timedelta = timedelta(hours=72)
 
     def purge_due(
@@ -120,7 +95,7 @@ class RetentionService:
     ) -> GuardedRun[ReconcileReport]:
         """Delete old objects without rows; tombstone and report rows whose object is gone."""
         return self.runs.run(
-            "reconcile", self._plan_reconcile(grace), ReconcileReport(), dry_run=dry_run,
+            "reconcile", self.reconciler.planner(grace), ReconcileReport(), dry_run=dry_run,
             force=force, progress=progress,
             deleted=lambda r: r.orphan_objects_deleted + r.missing_objects_tombstoned,
         )  # fmt: skip
@@ -142,40 +117,6 @@ class RetentionService:
                 report = self._purge_each(due, progress)
                 pending = in_batches(PENDING, expired, self._delete_pending, progress)
                 return attrs.evolve(report, pending_deleted=sum(pending))
-
-            return plan, execute
-
-        return planner
-
-    def _plan_reconcile(self, grace: timedelta) -> Planner[ReconcileReport]:
-        def planner(
-            allowed: DeleteLimit,
-        ) -> tuple[Plan, Callable[[Progress | None], ReconcileReport]]:
-            with self.uow() as uow:
-                known = set(uow.documents.storage_keys())
-            cutoff = self.clock.now() - grace
-            listed = list(self.storage.list(STORAGE_PREFIX))
-            present = {stored.key for stored in listed}
-            orphans = [s.key for s in listed if s.key not in known and _older_than(s, cutoff)]
-            missing = sorted(known - present)
-            plan = Plan(
-                (
-                    step(ORPHANS, len(orphans), len(listed), allowed),
-                    step(MISSING, len(missing), len(known), allowed),
-                )
-            )
-
-            def execute(progress: Progress | None) -> ReconcileReport:
-                deleted = in_batches(ORPHANS, orphans, self._delete_orphan, progress)
-                tombstoned = in_batches(MISSING, missing, self._tombstone_if_missing, progress)
-                failed = deleted.count(False)
-                if failed:
-                    self.reporter.capture_message(
-                        "reconcile could not delete orphaned objects",
-                        level="warning",
-                        count=str(failed),
-                    )
-                return ReconcileReport(deleted.count(True), sum(tombstoned), failed)
 
             return plan, execute
 
@@ -221,7 +162,14 @@ class RetentionService:
             for document in pending:
                 if document.schedule_erasure(now):
                     uow.documents.save(document)
-                    self._audit(uow, AuditEventType.DOCUMENT_DELETED, document, "account_erasure")
+                    uow.audit.append(
+                        document_event(
+                            self.auditor,
+                            AuditEventType.DOCUMENT_DELETED,
+                            document,
+                            "account_erasure",
+                        )
+                    )
             uow.commit()
         return self._purge_each([d.id for d in pending])
 
@@ -257,50 +205,13 @@ class RetentionService:
                     self.storage.delete(document.storage_key)
                 document.tombstone(now)
                 uow.documents.save(document)
-                self._audit(uow, AuditEventType.DOCUMENT_PURGED, document, "retention")
+                uow.audit.append(
+                    document_event(
+                        self.auditor, AuditEventType.DOCUMENT_PURGED, document, "retention"
+                    )
+                )
                 uow.commit()
         except Exception:
             log.exception("document purge failed", extra={"document_id": document_id})
             return _Outcome.FAILED
         return _Outcome.PURGED
-
-    def _delete_orphan(self, key: str) -> bool:
-        try:
-            self.storage.delete(key)
-        except Exception:
-            log.exception("could not delete an orphaned object", extra={"key": key})
-            return False
-        return True
-
-    def _tombstone_if_missing(self, key: str) -> bool:
-        now = self.clock.now()
-        with self.uow() as uow:
-            document = _by_key(uow, key)
-            # Ask storage directly: a listing is only a snapshot and must not condemn a row.
-            if document is None or self.storage.head(key) is not None:
-                return False
-            document.tombstone(now)
-            uow.documents.save(document)
-            self._audit(uow, AuditEventType.DOCUMENT_PURGED, document, "object_missing")
-            uow.commit()
-        self.reporter.capture_message(
-            "document object missing from storage; row tombstoned",
-            level="error",
-            document_id=document.id,
-            account_id=document.account_id,
-        )
-        return True
-
-    def _audit(
-        self, uow: UnitOfWork, event: AuditEventType, document: Document, reason: str
-    ) -> None:
-        uow.audit.append(
-            self.auditor.event(
-                event,
-                account_id=document.account_id,
-                subject_id=document.id,
-                kind=document.kind.value,
-                version=str(document.version),
-                reason=reason,
-            )
-        )
