@@ -293,3 +293,20 @@ def test_an_empty_bucket_is_never_claimed_for_a_database_that_lists_documents() 
         assert check.state is MarkerState.MISSING and check.rows_without_objects == 2
         assert "is it the right bucket" in check.describe()
     assert world.storage.objects == {}
+
+
+def test_the_worker_jobs_go_through_the_same_guard() -> None:
+    from dramatiq.brokers.stub import StubBroker
+
+    from domestyx.domain.model.jobs import Job
+    from domestyx.entrypoints.worker.jobs import ServiceRef, register_actors
+
+    world = World()
+    world.services.bucket.ensure_identity()  # never claimed: the jobs must refuse
+    keys = orphans(world, 2)
+    actors = register_actors(StubBroker(), ServiceRef(world.services))
+    actors[Job.RECONCILE_STORAGE].fn()
+    actors[Job.PURGE_DOCUMENTS].fn()
+    assert set(keys) <= set(world.storage.objects)
+    refused = [m for m, level, _ in world.reporter.messages if level == "error"]
+    assert [m.split(":")[0] for m in refused] == ["reconcile refused", "purge refused"]
