@@ -170,7 +170,7 @@ def _standing(results: dict[str, Any], rows: list[tuple[str, str, str, bool | No
         c = counts["me"]
         out.append(
             f"- **(3) GET /me against fastapi-users**: ours makes {c.sql:.0f} SQL statements over "
-            f"{c.checkouts:.0f} pool checkouts (each pre-pinged: another round trip) per request "
+            f"{c.checkouts:.0f} pool checkout(s) (each pre-pinged: another round trip) per request "
             f"({', '.join(c.sql_by)}), two thread offloads (the `principal` dependency and the "
             "handler) and verifies an Ed25519 token; fastapi-users makes one SELECT on one "
             "checkout, in the event loop, and checks an HS256 token. Both servers ran at about "
