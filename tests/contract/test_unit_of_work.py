@@ -214,6 +214,27 @@ class TestAccounts:
         with uow() as tx:
             assert tx.accounts.get(account(2).id) == account(2)
 
+    def test_a_locked_row_saved_twice_still_conflicts_on_a_taken_contact(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        # The SQL repository skips its savepoint only while the locked row keeps its contacts.
+        add(uow, account(1), account(2))
+        with uow() as tx:
+            second = tx.accounts.get(account(2).id, for_update=True)
+            assert second is not None
+            second.verify_email(NOW)
+            tx.accounts.save(second)  # same contacts: no constraint can fail
+            second.email = "moved@example.com"
+            tx.accounts.save(second)
+            second.email = account(1).email
+            with pytest.raises(Conflict):
+                tx.accounts.save(second)
+            tx.commit()
+        with uow() as tx:
+            saved = tx.accounts.get(account(2).id)
+            assert saved is not None and saved.email == "moved@example.com"
+            assert saved.email_verified_at is not None
+
     def test_leaving_without_commit_rolls_back(self, uow: UnitOfWorkFactory) -> None:
         with uow() as tx:
             tx.accounts.add(account())

@@ -75,6 +75,8 @@ class SqlAccountRepository:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        # Rows read FOR UPDATE: id -> (transaction, email, phone_owner) as the row holds them.
+        self._locked: dict[str, tuple[object, str, str | None]] = {}
 
     def add(self, account: Account) -> None:
         """Insert; a taken email or phone becomes Conflict."""
@@ -155,13 +157,40 @@ class SqlAccountRepository:
 
     def _one(self, column: str, value: str, *, for_update: bool) -> Account | None:
         row = self._conn.execute(_ONE[column, for_update], {"value": value}).first()
-        return _account(row._mapping) if row else None
+        if row is None:
+            return None
+        if for_update:
+            self._hold(row._mapping)
+        return _account(row._mapping)
+
+    def _hold(self, m: Any) -> None:
+        """Remember the unique columns of a row this transaction has locked."""
+        self._locked[m["id"]] = (self._tx(), m["email"], m["phone_owner"])
+
+    def _tx(self) -> object:
+        """The transaction under way (a commit ends it, and with it every row lock)."""
+        return self._conn.get_transaction()
+
+    def _contacts_unchanged(self, account_id: str, values: dict[str, Any]) -> bool:
+        """Locked in this very transaction and writing back the email and phone it holds."""
+        held = self._locked.get(account_id)
+        if held is None or held[0] is None or held[0] is not self._tx():
+            return False
+        return held[1:] == (values["email"], values["phone_owner"])
 
     def save(self, account: Account) -> None:
         """Write every column back; a contact another account holds becomes Conflict."""
         values = _account_values(account)
+        account_id = values.pop("id")
+        if self._contacts_unchanged(account_id, values):
+            # The row is ours since it was read and keeps its unique values, so no constraint
+            # can fail: no savepoint (two statements saved on every email proof).
+            self._conn.execute(_SAVE, {"b_id": account_id, **values})
+            return
         try:
             with self._conn.begin_nested():
-                self._conn.execute(_SAVE, {"b_id": values.pop("id"), **values})
+                self._conn.execute(_SAVE, {"b_id": account_id, **values})
         except IntegrityError as exc:
             raise Conflict("email already registered or phone already owned") from exc
+        if account_id in self._locked and self._locked[account_id][0] is self._tx():
+            self._hold({"id": account_id, **values})  # still ours, now with the values written
