@@ -121,8 +121,10 @@ def count_operations(
     results: dict[str, OperationCounts] = {}
     with CountedServer(stack.env, workdir) as server:
         busy_ip = scenarios.ip()
+        known_first = scenarios.login(slow + 1, prefix="lk")
         with server.client() as http:  # spend this IP's hourly otp/send allowance first
             send_all(http, sends(scenarios, 25, ip=busy_ip))
+            send_all(http, known_first)  # and make these networks their owners' known ones
         plans = {
             "otp_verify_correct": scenarios.verify_success(n + 1),
             "otp_verify_wrong": scenarios.verify_wrong(n + 1),
@@ -132,7 +134,8 @@ def count_operations(
             "otp_send_unknown": sends(scenarios, n + 1),
             "otp_send_real": sends(scenarios, n + 1, real=True),
             "otp_send_refused": sends(scenarios, n + 1, ip=busy_ip),
-            "login": scenarios.login(slow + 1),
+            "login_new_network": scenarios.login(slow + 1),
+            "login": scenarios.login_again(known_first),
             "register": scenarios.register(slow + 1),
         }
         for name, lines in plans.items():

@@ -84,14 +84,24 @@ class Scenarios:
         pairs = self.seeder.sessions(owners, accounts)
         return [Line("GET", ME, self.ip(), f"Bearer {p.access_token}") for p in pairs]
 
-    def login(self, n: int) -> list[Line]:
-        """Password sign-ins that succeed, one account and one client address each."""
-        owners = self.seeder.accounts(n, "li", email_verified=True, phone_verified=True)
+    def login(self, n: int, prefix: str = "li") -> list[Line]:
+        """Password sign-ins that succeed, one account and one client address each (so each
+        is the account's first sign-in from that network)."""
+        owners = self.seeder.accounts(n, prefix, email_verified=True, phone_verified=True)
         return [
             Line("POST", LOGIN, self.ip(), "", {"email": a.email, "password": PASSWORD,
                  "turnstile_token": self.stack.turnstile.issue("login")})
             for a in owners
         ]  # fmt: skip
+
+    def login_again(self, first: list[Line]) -> list[Line]:
+        """The same sign-ins once more, from the same addresses: the steady state, each
+        network already the owner's (a fresh Turnstile token each)."""
+        tokens = self.stack.turnstile
+        return [
+            attrs.evolve(line, body={**line.body, "turnstile_token": tokens.issue("login")})
+            for line in first
+        ]
 
     def register(self, n: int) -> list[Line]:
         """New registrations, each from its own address."""
