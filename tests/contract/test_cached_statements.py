@@ -47,6 +47,7 @@ HOT: dict[str, Callable[[Any, int], object]] = {
     ),
     "account by phone": lambda c, n: SqlAccountRepository(c).by_phone(f"+4477009{n:05d}"),
     "principal": lambda c, n: SqlSessionRepository(c).principal(f"{n:032x}", f"{n:032x}", NOW),
+    "whoami": lambda c, n: SqlSessionRepository(c).whoami(f"{n:032x}", f"{n:032x}", NOW),
     "refresh token": lambda c, n: SqlSessionRepository(c).find_token(f"{n:064x}"),
     "owner's documents": lambda c, n: SqlDocumentRepository(c).for_account(f"{n:032x}"),
     "audit append": lambda c, n: SqlAuditLog(c).append(_event(n)),

@@ -200,6 +200,7 @@ HOT: dict[str, Callable[[Connection], object]] = {
     ),
     "refresh token": lambda c: SqlSessionRepository(c).find_token(f"{7:064x}"),
     "principal": lambda c: SqlSessionRepository(c).principal(_hex("s", 7), _hex("a", 7), NOW),
+    "whoami": lambda c: SqlSessionRepository(c).whoami(_hex("s", 7), _hex("a", 7), NOW),
     "owner's documents": lambda c: SqlDocumentRepository(c).for_account(_hex("a", 7)),
 }
 

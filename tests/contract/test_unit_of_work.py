@@ -20,6 +20,7 @@ from domestyx.domain.model.contact_changes import ContactChange
 from domestyx.domain.model.delivery import Delivery, DeliveryStatus, Template
 from domestyx.domain.model.documents import Document, DocumentKind, DocumentStatus
 from domestyx.domain.model.errors import Conflict, NestedUnitOfWork
+from domestyx.domain.model.mfa import TotpCredential
 from domestyx.domain.model.otp import Channel
 from domestyx.domain.model.sessions import RefreshToken, Session
 from domestyx.domain.model.verification import ReviewEntry, Verification
@@ -370,6 +371,50 @@ class TestSessions:
         session, _ = self.setup_family(uow)
         with uow() as tx:
             assert tx.sessions.principal(session.id, account().id, NOW + timedelta(days=31)) is None
+
+    def test_whoami_reads_the_principal_its_account_and_totp_state(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        session, _ = self.setup_family(uow)
+        with uow() as tx:
+            found = tx.sessions.whoami(session.id, account().id, NOW)
+            principal = tx.sessions.principal(session.id, account().id, NOW)
+        assert found is not None and principal is not None
+        assert found.principal == principal
+        assert found.account == account(email_verified_at=NOW)
+        assert found.totp_enabled is False  # no credential at all
+        credential = TotpCredential(account_id=account().id, sealed_secret="sealed", created_at=NOW)
+        for confirmed_at, enabled in ((None, False), (NOW, True)):  # enrolled, then confirmed
+            with uow() as tx:
+                tx.mfa.save_totp(attrs.evolve(credential, confirmed_at=confirmed_at))
+                tx.commit()
+            with uow() as tx:
+                found = tx.sessions.whoami(session.id, account().id, NOW)
+            assert found is not None and found.totp_enabled is enabled
+
+    @pytest.mark.parametrize("case", ["revoked", "expired", "suspended", "unproven", "other's"])
+    def test_whoami_is_none_whenever_principal_is(self, uow: UnitOfWorkFactory, case: str) -> None:
+        session, _ = self.setup_family(uow)
+        add(uow, account(2, email_verified_at=NOW))
+        account_id, now = account().id, NOW
+        with uow() as tx:
+            a = tx.accounts.get(account_id, for_update=True)
+            assert a is not None
+            if case == "revoked":
+                tx.sessions.revoke(session.id, NOW, "logout")
+            elif case == "expired":
+                now = NOW + timedelta(days=31)
+            elif case == "suspended":
+                a.status = AccountStatus.SUSPENDED
+            elif case == "unproven":
+                a.email_verified_at = None
+            else:
+                account_id = account(2).id  # a live account, but not this session's
+            tx.accounts.save(a)
+            tx.commit()
+        with uow() as tx:
+            assert tx.sessions.principal(session.id, account_id, now) is None
+            assert tx.sessions.whoami(session.id, account_id, now) is None
 
 
 class TestOutboxDocumentsReviewAudit:

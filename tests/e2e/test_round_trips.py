@@ -177,9 +177,20 @@ def test_authenticated_reads_check_out_one_connection(world: World) -> None:
     for path in ("/api/v1/me", "/api/v1/documents"):
         response, cost = world.measure("GET", path, headers=worker.headers)
         assert response.status_code == 200, response.text
-        # The caller's session, then the handler's reads: two transactions, one checkout.
+        # /documents: the caller's session, then the handler's reads; one checkout either way.
         assert cost["checkouts"] == 1, (path, cost)
         assert cost["round_trips"] == 0, (path, cost)
+
+
+def test_get_me_is_one_statement(world: World) -> None:
+    worker = _worker(world, 4)
+    response, cost = world.measure("GET", "/api/v1/me", headers=worker.headers)
+    assert response.status_code == 200, response.text
+    # The session's liveness, the account and its TOTP enrolment: one join, one checkout.
+    assert (cost["statements"], cost["checkouts"], cost["commits"]) == (1, 1, 0), cost
+    assert cost["sql"] == {"SELECT sessions": 1}, (
+        cost
+    )  # FROM sessions JOIN accounts LEFT JOIN mfa_totp
 
 
 def test_login_is_one_round_trip_and_one_checkout(world: World) -> None:

@@ -15,7 +15,7 @@ from domestyx.domain.model.delivery import Delivery
 from domestyx.domain.model.documents import Document, DocumentKind
 from domestyx.domain.model.mfa import RecoveryCode, TotpCredential
 from domestyx.domain.model.otp import Channel
-from domestyx.domain.model.sessions import Principal, RefreshToken, Session
+from domestyx.domain.model.sessions import Principal, RefreshToken, Session, Whoami
 from domestyx.domain.model.verification import ReviewEntry, Verification
 
 
@@ -119,6 +119,10 @@ class SessionRepository(Protocol):
 
     def principal(self, session_id: str, account_id: str, now: datetime) -> Principal | None:
         """The caller behind an access token if its session and account are still live."""
+        ...
+
+    def whoami(self, session_id: str, account_id: str, now: datetime) -> Whoami | None:
+        """As `principal`, with the account and its TOTP state read in the same statement."""
         ...
 
 

@@ -20,7 +20,7 @@ from domestyx.domain.model.delivery import Delivery, DeliveryStatus
 from domestyx.domain.model.documents import Document, DocumentKind
 from domestyx.domain.model.errors import Conflict, DependencyUnavailable, NestedUnitOfWork
 from domestyx.domain.model.otp import Channel
-from domestyx.domain.model.sessions import Principal, RefreshToken, Session
+from domestyx.domain.model.sessions import Principal, RefreshToken, Session, Whoami
 from domestyx.domain.model.verification import ReviewEntry, Verification
 from domestyx.ports.repositories import (
     AccountRepository,
@@ -214,6 +214,18 @@ class MemorySessionRepository(_Repo):
         if not session.is_live(now) or not account.can_sign_in:
             return None
         return Principal(account_id=account_id, role=account.role, session_id=session_id)
+
+    def whoami(self, session_id: str, account_id: str, now: datetime) -> Whoami | None:
+        """The principal, its account and whether its TOTP is confirmed."""
+        principal = self.principal(session_id, account_id, now)
+        if principal is None:
+            return None
+        credential = self._s.mfa.totp.get(account_id)
+        return Whoami(
+            principal=principal,
+            account=copy.deepcopy(self._s.accounts[account_id]),
+            totp_enabled=credential is not None and credential.active,
+        )
 
 
 class MemoryDeliveryRepository(_Repo):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from domestyx.domain.model.accounts import Role
+from domestyx.domain.model.accounts import Account, Role
 from domestyx.domain.model.mfa import AAL_MFA, AAL_PASSWORD, AMR
 
 
@@ -112,3 +112,12 @@ class Principal:
     def has_staff_rights(self) -> bool:
         """Staff whose session passed a second factor: a password alone opens no review."""
         return self.role.is_staff and self.aal >= AAL_MFA
+
+
+@attrs.frozen
+class Whoami:
+    """GET /me in one read: the caller, their account and whether sign-in asks for a code."""
+
+    principal: Principal
+    account: Account
+    totp_enabled: bool

@@ -297,14 +297,6 @@ class AccountService:
             uow.commit()
         return tokens
 
-    def me(self, principal: Principal) -> Account:
-        """The caller's account."""
-        with self.uow() as uow:
-            account = uow.accounts.get(principal.account_id)
-        if account is None:
-            raise InvalidCredentials
-        return account
-
     def change_password(
         self, principal: Principal, current_password: str, new_password: str, ctx: ClientContext
     ) -> None:

@@ -21,6 +21,7 @@ from domestyx.domain.model.sessions import (
     SessionPolicy,
     SessionView,
     TokenPair,
+    Whoami,
 )
 from domestyx.domain.services.auditor import Auditor
 from domestyx.domain.services.guards import RequestGuard
@@ -111,6 +112,15 @@ class SessionService:
             raise InvalidToken
         # The level is the signed claim's: refreshes copy it from the session row.
         return attrs.evolve(principal, aal=claims.aal)
+
+    def whoami(self, bearer: str) -> Whoami:
+        """GET /me: as `authenticate`, with the account and its TOTP state in the same read."""
+        claims = self.signer.verify(bearer)
+        with self.uow() as uow:
+            found = uow.sessions.whoami(claims.sid, claims.sub, self.clock.now())
+        if found is None:
+            raise InvalidToken
+        return attrs.evolve(found, principal=attrs.evolve(found.principal, aal=claims.aal))
 
     def logout(self, raw: str, *, everywhere: bool, ctx: ClientContext) -> None:
         """Revoke this family, or every family of the account; unknown tokens are ignored."""

@@ -28,14 +28,24 @@ def client_context(request: Request[Any, Any, Any]) -> ClientContext:
     return ClientContext(ip=ip, user_agent=request.headers.get("user-agent", "")[:255])
 
 
-def principal(request: Request[Any, Any, Any]) -> Principal:
-    """The bearer token's live session; anything else is 401."""
+def bearer_token(request: Request[Any, Any, Any]) -> str:
+    """The Authorization header's bearer token; none, or another scheme, is 401."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated
-    result = services_of(request).sessions.authenticate(token.strip())
-    request.scope.setdefault("state", {})["account_id"] = result.account_id
+    return token.strip()
+
+
+def note_caller(request: Request[Any, Any, Any], caller: Principal) -> None:
+    """Name the account in the request's log line and error reports."""
+    request.scope.setdefault("state", {})["account_id"] = caller.account_id
+
+
+def principal(request: Request[Any, Any, Any]) -> Principal:
+    """The bearer token's live session; anything else is 401."""
+    result = services_of(request).sessions.authenticate(bearer_token(request))
+    note_caller(request, result)
     return result
 
 

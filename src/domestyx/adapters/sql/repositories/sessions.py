@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from domestyx.adapters.sql import tables as t
 from domestyx.adapters.sql.repositories.accounts import _account
 from domestyx.domain.model.accounts import Account, AccountStatus, Role
-from domestyx.domain.model.sessions import Principal, RefreshToken, Session
+from domestyx.domain.model.sessions import Principal, RefreshToken, Session, Whoami
 
 
 def _session(m: Any) -> Session:
@@ -51,17 +51,22 @@ _MARK_USED = (
     )
 )
 # One statement: the session is live and the account may sign in.
-_PRINCIPAL = (
-    select(t.accounts.c.role)
-    .select_from(t.sessions.join(t.accounts, t.sessions.c.account_id == t.accounts.c.id))
-    .where(
-        t.sessions.c.id == bindparam("session_id"),
-        t.accounts.c.id == bindparam("account_id"),
-        t.sessions.c.revoked_at.is_(None),
-        t.sessions.c.expires_at > bindparam("now", type_=t.sessions.c.expires_at.type),
-        t.accounts.c.status.in_([AccountStatus.PENDING.value, AccountStatus.ACTIVE.value]),
-        t.accounts.c.email_verified_at.is_not(None),  # as Account.can_sign_in
-    )
+_LIVE = (
+    t.sessions.c.id == bindparam("session_id"),
+    t.accounts.c.id == bindparam("account_id"),
+    t.sessions.c.revoked_at.is_(None),
+    t.sessions.c.expires_at > bindparam("now", type_=t.sessions.c.expires_at.type),
+    t.accounts.c.status.in_([AccountStatus.PENDING.value, AccountStatus.ACTIVE.value]),
+    t.accounts.c.email_verified_at.is_not(None),  # as Account.can_sign_in
+)
+_SESSION_ACCOUNT = t.sessions.join(t.accounts, t.sessions.c.account_id == t.accounts.c.id)
+_PRINCIPAL = select(t.accounts.c.role).select_from(_SESSION_ACCOUNT).where(*_LIVE)
+# GET /me: the same liveness, the whole account row and the TOTP enrolment, in one statement.
+_TOTP_CONFIRMED = "totp_confirmed_at"
+_WHOAMI = (
+    select(t.accounts, t.mfa_totp.c.confirmed_at.label(_TOTP_CONFIRMED))
+    .select_from(_SESSION_ACCOUNT.outerjoin(t.mfa_totp, t.mfa_totp.c.account_id == t.accounts.c.id))
+    .where(*_LIVE)
 )
 
 
@@ -170,3 +175,17 @@ class SqlSessionRepository:
         if role is None:
             return None
         return Principal(account_id=account_id, role=Role(role), session_id=session_id)
+
+    def whoami(self, session_id: str, account_id: str, now: datetime) -> Whoami | None:
+        """One statement: the principal's liveness, its account and its TOTP enrolment."""
+        params = {"session_id": session_id, "account_id": account_id, "now": now}
+        row = self._conn.execute(_WHOAMI, params).first()
+        if row is None:
+            return None
+        m = row._mapping
+        account = _account(m)
+        return Whoami(
+            principal=Principal(account_id=account_id, role=account.role, session_id=session_id),
+            account=account,
+            totp_enabled=m[_TOTP_CONFIRMED] is not None,  # as TotpCredential.active
+        )
