@@ -16,6 +16,7 @@ from domestyx.adapters.sql.unit_of_work import (
     ConnectionLease,
     SqlUnitOfWorkFactory,
     one_connection,
+    release_held,
 )
 from domestyx.domain.model.errors import DependencyUnavailable
 
@@ -44,6 +45,23 @@ def test_units_of_work_in_one_scope_check_out_once(engine: Engine) -> None:
         lease.release()
     assert counter.checkouts == 1
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    counter.detach()
+
+
+def test_release_held_returns_the_scope_connection_early(engine: Engine) -> None:
+    uow, counter = SqlUnitOfWorkFactory(engine), _checkouts(engine)
+    release_held()  # outside a scope: nothing to do
+    with one_connection() as lease:
+        with uow() as tx:
+            tx.accounts.get("nobody")
+        assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        release_held()
+        assert not lease.holds()
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        with uow() as tx:  # a later unit of work still works: it checks out again
+            assert tx.accounts.get("nobody") is None
+        lease.release()
+    assert counter.checkouts == 2
     counter.detach()
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
+import litestar.utils.sync
 import pytest
 import redis
 
@@ -191,6 +193,29 @@ def test_get_me_is_one_statement(world: World) -> None:
     assert cost["sql"] == {"SELECT sessions": 1}, (
         cost
     )  # FROM sessions JOIN accounts LEFT JOIN mfa_totp
+
+
+def test_get_me_is_one_thread_offload(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = _worker(world, 5)
+    handlers: list[Any] = []
+    releases: list[Any] = []
+    offload, run_sync = litestar.utils.sync.sync_to_thread, anyio.to_thread.run_sync
+
+    def count_handler(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        handlers.append(fn)
+        return offload(fn, *args, **kwargs)
+
+    def count_release(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        releases.append(fn)
+        return run_sync(fn, *args, **kwargs)
+
+    monkeypatch.setattr(litestar.utils.sync, "sync_to_thread", count_handler)
+    monkeypatch.setattr(anyio.to_thread, "run_sync", count_release)
+    assert world.client.get("/api/v1/me", headers=worker.headers).status_code == 200
+    # The handler only: no `principal` dependency, and the connection goes back in its thread.
+    assert (len(handlers), releases) == (1, []), (handlers, releases)
+    assert world.client.get("/api/v1/documents", headers=worker.headers).status_code == 200
+    assert (len(handlers), len(releases)) == (3, 1), (handlers, releases)  # the control
 
 
 def test_login_is_one_round_trip_and_one_checkout(world: World) -> None:

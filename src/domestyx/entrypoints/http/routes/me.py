@@ -9,6 +9,7 @@ from litestar.di import Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from domestyx.adapters.sql.unit_of_work import release_held
 from domestyx.domain.model import errors as e
 from domestyx.domain.model.accounts import Account
 from domestyx.entrypoints.http.deps import (
@@ -59,7 +60,10 @@ class MeController(Controller):
         """The account, its verification flags and identity status."""
         # No `caller`: the session check, the account and its TOTP state are one statement in
         # this one thread offload. The same token check as `principal`, so still bearer-secured.
-        found = services_of(request).sessions.whoami(bearer_token(request))
+        try:
+            found = services_of(request).sessions.whoami(bearer_token(request))
+        finally:
+            release_held()  # here, not in another offload after the response (OneConnection)
         note_caller(request, found.principal)
         out = me_out(found.account)
         out.totp_enabled = found.totp_enabled
