@@ -11,7 +11,13 @@ from domestyx.adapters.memory.pauses import InMemoryDeliveryPauses
 from domestyx.domain.model.delivery import DeliveryStatus, ProviderLimited, Template
 from domestyx.domain.model.jobs import Job
 from domestyx.domain.model.otp import Channel
-from domestyx.domain.model.pauses import ChannelPause, PausePolicy, next_reset, retry_after_seconds
+from domestyx.domain.model.pauses import (
+    ChannelPause,
+    PausePolicy,
+    next_reset,
+    retry_after_from_headers,
+    retry_after_seconds,
+)
 from domestyx.ports.messaging import DeliveryPauses
 from tests.unit.test_delivery_service import DeliveryWorld
 
@@ -215,6 +221,15 @@ class TestResetArithmetic:
         assert retry_after_seconds("soon", now=now) is None
         assert retry_after_seconds("-5", now=now) is None
         assert retry_after_seconds(None) is None
+
+    def test_retry_after_headers_are_read_in_any_case_against_the_answers_date(self) -> None:
+        date = "Thu, 01 Jan 2026 12:00:00 GMT"
+        later = "Thu, 01 Jan 2026 12:01:30 GMT"
+        assert retry_after_from_headers({"Retry-After": "7"}) == 7.0
+        assert retry_after_from_headers({"retry-after": later, "DATE": date}) == 90.0
+        assert retry_after_from_headers({"Retry-After": later}) is None  # no Date to read it by
+        assert retry_after_from_headers({"Retry-After": later, "Date": "garbage"}) is None
+        assert retry_after_from_headers({}) is None
 
     def test_a_pause_never_lasts_longer_than_the_cap(self) -> None:
         now = datetime(2026, 1, 1, tzinfo=UTC)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -19,7 +18,7 @@ from domestyx.domain.model.delivery import (
     ProviderReceipt,
     TransientDeliveryError,
 )
-from domestyx.domain.model.pauses import retry_after_seconds
+from domestyx.domain.model.pauses import retry_after_from_headers
 
 # The SDK reads its API key, base URL and transport from module globals in the middle of each
 # call, so two senders (or a test beside the app) could otherwise cross keys or endpoints.
@@ -130,20 +129,9 @@ def _delivery_error(exc: ResendError) -> TransientDeliveryError | PermanentDeliv
         return ProviderLimited(
             code,
             exc.message,
-            retry_after_s=_retry_after(exc.headers),
+            retry_after_s=retry_after_from_headers(exc.headers),
             quota=_QUOTAS.get(exc.error_type),
         )
     if status >= 500 or exc.error_type == _RETRYABLE_CONFLICT:
         return TransientDeliveryError(code, exc.message)
     return PermanentDeliveryError(code, exc.message)
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Resend sends delta-seconds; an HTTP-date is read against the answer's own Date."""
-    found = {name.lower(): value for name, value in headers.items()}
-    date = found.get("date")
-    try:
-        now = parsedate_to_datetime(date) if date else None
-    except (TypeError, ValueError):
-        now = None
-    return retry_after_seconds(found.get("retry-after"), now=now)

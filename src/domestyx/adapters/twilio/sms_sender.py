@@ -6,7 +6,6 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -24,7 +23,7 @@ from domestyx.domain.model.delivery import (
     SmsMessage,
     TransientDeliveryError,
 )
-from domestyx.domain.model.pauses import retry_after_seconds
+from domestyx.domain.model.pauses import retry_after_from_headers
 
 # Refused with a 4xx, yet worth retrying: throttled, or the sender's queue is full (it drains).
 _TRANSIENT_CODES = frozenset({20429, 21611})
@@ -140,13 +139,7 @@ def _as_delivery_errors(headers: Callable[[], Mapping[str, str]]) -> Iterator[No
 
 def _limited(status: int, headers: Mapping[str, str]) -> ProviderLimited | None:
     """A 429 that says when to come back (Retry-After) pauses SMS for that long."""
-    found = {name.lower(): value for name, value in headers.items()}
-    date = found.get("date")
-    try:
-        now = parsedate_to_datetime(date) if date else None
-    except (TypeError, ValueError):
-        now = None
-    wait = retry_after_seconds(found.get("retry-after"), now=now)
+    wait = retry_after_from_headers(headers)
     if status != 429 or wait is None:
         return None
     return ProviderLimited("twilio:20429", "too many requests", retry_after_s=wait)

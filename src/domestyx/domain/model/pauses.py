@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -82,3 +83,14 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     if moment.tzinfo is None:
         return None
     return max(0.0, (moment - now).total_seconds())
+
+
+def retry_after_from_headers(headers: Mapping[str, str]) -> float | None:
+    """Retry-After from an answer's headers, an HTTP-date read against the answer's own Date."""
+    found = {name.lower(): value for name, value in headers.items()}
+    date = found.get("date")
+    try:
+        now = parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError):
+        now = None
+    return retry_after_seconds(found.get("retry-after"), now=now)
