@@ -103,18 +103,16 @@ class SupportService:
         _require_staff(principal)
         with self.uow() as uow:
             account = _target(uow, principal, account_id)
-            now = self.clock.now()
-            account.suspend(now)
+            account.suspend(self.clock.now())
             uow.accounts.save(account)
-            revoked = uow.sessions.revoke_all(account.id, now, "support_lock", keep=None)
-            self._audit(
+            revoked = self._sign_out(
                 uow,
                 AuditEventType.ACCOUNT_LOCKED,
                 principal,
                 account,
                 ctx,
                 reason=reason,
-                sessions_revoked=str(revoked),
+                why="support_lock",
             )
             uow.commit()
         return revoked
@@ -143,15 +141,14 @@ class SupportService:
         _require_staff(principal)
         with self.uow() as uow:
             account = _target(uow, principal, account_id)
-            revoked = uow.sessions.revoke_all(account.id, self.clock.now(), "support", keep=None)
-            self._audit(
+            revoked = self._sign_out(
                 uow,
                 AuditEventType.SUPPORT_SIGNED_OUT,
                 principal,
                 account,
                 ctx,
                 reason=reason,
-                sessions_revoked=str(revoked),
+                why="support",
             )
             uow.commit()
         return revoked
@@ -207,6 +204,24 @@ class SupportService:
             raise ResendTooSoon(retry_after=waiting)
         delivery_id = self.codes.queue_code(uow, account, channel, purpose)
         return ResendOutcome(action="fresh_code", delivery_id=delivery_id, channel=channel.value)
+
+    def _sign_out(
+        self,
+        uow: UnitOfWork,
+        event: AuditEventType,
+        principal: Principal,
+        account: Account,
+        ctx: ClientContext,
+        *,
+        reason: str,
+        why: str,
+    ) -> int:
+        """Revoke every session of the account and audit it with how many went."""
+        revoked = uow.sessions.revoke_all(account.id, self.clock.now(), why, keep=None)
+        self._audit(
+            uow, event, principal, account, ctx, reason=reason, sessions_revoked=str(revoked)
+        )
+        return revoked
 
     def _audit(
         self,
