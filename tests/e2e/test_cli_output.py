@@ -90,7 +90,9 @@ def test_a_result_is_a_summary_or_json_never_a_repr(
 
 
 def test_backup_create_and_verify_summaries_and_json(tmp_path: Path) -> None:
-    created = domestyx(tmp_path, "backup", "create").stdout
+    plain = tmp_path / "plain"  # its own state: two backups within one second would share a name
+    plain.mkdir()
+    created = domestyx(plain, "backup", "create").stdout
     assert created.startswith("backup created: backups/") and "tables" in created
     assert not any(r in created for r in REPRS), created
     made = json.loads(domestyx(tmp_path, "backup", "create", "--json").stdout)
@@ -113,12 +115,16 @@ def test_backup_create_and_verify_summaries_and_json(tmp_path: Path) -> None:
     ],
 )
 def test_a_bar_is_drawn_on_a_terminal_only(tmp_path: Path, args: list[str], label: str) -> None:
-    stdout, terminal = on_a_terminal(tmp_path, *args)
+    # Each run has its own state: two backups within one second would share a name.
+    tty, piped_dir, json_dir = (tmp_path / name for name in ("tty", "piped", "json"))
+    for folder in (tty, piped_dir, json_dir):
+        folder.mkdir()
+    stdout, terminal = on_a_terminal(tty, *args)
     assert label.encode() in terminal  # rich drew (then cleared) the bar on stderr
     assert "\x1b" not in stdout  # stdout keeps only the summary
-    piped = domestyx(tmp_path, *args)
+    piped = domestyx(piped_dir, *args)
     assert piped.stderr == ""  # no terminal: no bar, no redraw noise in a cron log
-    stdout, terminal = on_a_terminal(tmp_path, *args, "--json")
+    stdout, terminal = on_a_terminal(json_dir, *args, "--json")
     assert terminal == b"" and json.loads(stdout)["ok"] is True
 
 
