@@ -11,13 +11,10 @@ from domestyx.adapters.memory.clock import ManualClock
 from domestyx.adapters.memory.otp_store import InMemoryOtpStore
 from domestyx.ports.otp_store import OtpStore
 from tests.support.app import (
-    DUMMY_TOKEN,
-    PASSWORD,
     build_services,
     embedded_settings,
     http_client,
-    latest_code,
-    wait_for_outbox,
+    register_pending,
 )
 
 EMAIL, PHONE = "ann@example.com", "+447700900123"
@@ -32,11 +29,7 @@ def _world(tmp_path: Path, store: OtpStore | None = None) -> tuple[Any, ManualCl
 
 
 def _register(client: Any, services: Any) -> str:
-    body = {"email": EMAIL, "phone": PHONE, "password": PASSWORD, "role": "worker",
-            "turnstile_token": DUMMY_TOKEN}  # fmt: skip
-    assert client.post("/api/v1/auth/register", json=body).status_code == 202
-    wait_for_outbox(services, EMAIL)
-    return latest_code(services, EMAIL)
+    return register_pending(client, services, EMAIL, PHONE)
 
 
 def _verify(client: Any, code: str) -> Any:

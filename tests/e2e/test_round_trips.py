@@ -29,7 +29,7 @@ from tests.support.app import (
     embedded_settings,
     http_client,
     latest_code,
-    wait_for_outbox,
+    register_pending,
 )
 from tests.support.callers import Caller, staff, submit_for_review, verified_worker
 from tests.support.services import require_redis, scratch_mariadb_database
@@ -93,15 +93,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 def _pending(world: World, email: str, phone: str) -> None:
-    body = {
-        "email": email,
-        "phone": phone,
-        "password": PASSWORD,
-        "role": "worker",
-        "turnstile_token": DUMMY_TOKEN,
-    }
-    assert world.client.post("/api/v1/auth/register", json=body).status_code == 202
-    wait_for_outbox(world.services, email)
+    register_pending(world.client, world.services, email, phone)
 
 
 def _verify_body(email: str, code: str) -> dict[str, str]:

@@ -78,10 +78,10 @@ def latest_code(services: Services, to: str) -> str:
     return match.group(1)
 
 
-def register_and_verify(
-    client: TestClient[Any], services: Services, email: str, phone: str, role: str = "worker"
-) -> dict[str, Any]:
-    """Register, prove both contacts, sign in; returns the token body."""
+def register_pending(
+    client: Any, services: Services, email: str, phone: str, role: str = "worker"
+) -> str:
+    """Register (nothing proven yet) and wait for the email; returns its code."""
     body = {
         "email": email,
         "phone": phone,
@@ -91,11 +91,18 @@ def register_and_verify(
     }
     assert client.post("/api/v1/auth/register", json=body).status_code == 202
     wait_for_outbox(services, email)
+    return latest_code(services, email)
+
+
+def register_and_verify(
+    client: TestClient[Any], services: Services, email: str, phone: str, role: str = "worker"
+) -> dict[str, Any]:
+    """Register, prove both contacts, sign in; returns the token body."""
     verify = {
         "channel": "email",
         "destination": email,
         "purpose": "verify_email",
-        "code": latest_code(services, email),
+        "code": register_pending(client, services, email, phone, role),
     }
     assert client.post("/api/v1/auth/otp/verify", json=verify).status_code == 200
     send = {

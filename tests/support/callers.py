@@ -10,9 +10,8 @@ from domestyx.entrypoints.services import Services
 from tests.support.app import (
     DUMMY_TOKEN,
     PASSWORD,
-    latest_code,
     register_and_verify,
-    wait_for_outbox,
+    register_pending,
 )
 from tests.support.files import png
 from tests.support.totp import staff_tokens
@@ -58,20 +57,11 @@ def unverified_worker(client: Any, services: Services, email: str, phone: str) -
 
     The email must be proven first: before that nobody signs in.
     """
-    body = {
-        "email": email,
-        "phone": phone,
-        "password": PASSWORD,
-        "role": "worker",
-        "turnstile_token": DUMMY_TOKEN,
-    }
-    assert client.post("/api/v1/auth/register", json=body).status_code == 202
-    wait_for_outbox(services, email)
     verify = {
         "channel": "email",
         "destination": email,
         "purpose": "verify_email",
-        "code": latest_code(services, email),
+        "code": register_pending(client, services, email, phone),
     }
     assert client.post("/api/v1/auth/otp/verify", json=verify).status_code == 200
     return _caller(client, email, phone, sign_in(client, email))
